@@ -1,0 +1,11 @@
+using Keyward.CertificateAuthority;
+using Keyward.Common.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults(CertificateAuthoritySetup.ServiceName);
+builder.AddCertificateAuthority();
+
+var app = builder.Build();
+app.UseServiceDefaults();
+app.MapCertificateAuthority();
+app.Run();

@@ -1,0 +1,39 @@
+using Keyward.Common.Auth;
+using Keyward.Common.Health;
+using Keyward.Common.Logging;
+using Keyward.Common.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog;
+
+namespace Keyward.Common.Hosting;
+
+/// <summary>The one call every Keyward service makes: endpoints, logs, telemetry, health, authentication, gRPC.</summary>
+public static class ServiceDefaults
+{
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
+    {
+        builder.AddKeywardEndpoints();
+        builder.AddKeywardLogging(serviceName);
+        builder.AddKeywardTelemetry(serviceName);
+        builder.AddKeywardHealth();
+        builder.AddKeywardAuthentication();
+        builder.Services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
+        builder.Services.AddGrpcReflection();
+        return builder;
+    }
+
+    /// <summary>Request logging (path only, never the query or headers), auth, health endpoints.</summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app, bool requireAuthForGrpcHealth = false)
+    {
+        app.UseSerilogRequestLogging(o => o.GetLevel = (context, _, error) =>
+            error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+            : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") ? Serilog.Events.LogEventLevel.Verbose
+            : Serilog.Events.LogEventLevel.Information);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapKeywardHealth(requireAuthForGrpcHealth);
+        app.MapGrpcReflectionService().AllowAnonymous();
+        return app;
+    }
+}

@@ -1,0 +1,56 @@
+using Keyward.Gateway.Domain;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Keyward.Gateway.Api;
+
+/// <summary>
+/// YARP routes: gRPC by proto package (HTTP/2 port) and JSON-transcoded REST by path prefix
+/// (HTTP/1.1 port) to the owning service, which listens h2c. Every route requires a valid token here,
+/// and the service checks it again.
+/// </summary>
+public static class ProxyRoutes
+{
+    public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) Build(IReadOnlyDictionary<string, Uri> addresses)
+    {
+        var routes = new List<RouteConfig>();
+        var clusters = new List<ClusterConfig>();
+        foreach (var backend in Backend.All)
+        {
+            if (!addresses.TryGetValue(backend.Name, out var address))
+            {
+                throw new InvalidOperationException($"Keyward:Services:{backend.Name} (the service's gRPC address) is not configured.");
+            }
+
+            clusters.Add(new ClusterConfig
+            {
+                ClusterId = backend.Name,
+                Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address.ToString() } },
+                HttpRequest = new ForwarderRequestConfig
+                {
+                    Version = new Version(2, 0),
+                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                },
+            });
+
+            routes.Add(Route($"{backend.Name}-grpc", backend, new RouteMatch { Path = $"/{backend.ProtoPackage}.{{service}}/{{method}}" }));
+            routes.Add(Route($"{backend.Name}-rest", backend, new RouteMatch { Path = $"/v1/{backend.RestPrefix}/{{**rest}}" }));
+            // Ordered before the gateway's own health service, which answers when the header is absent.
+            routes.Add(Route($"{backend.Name}-health", backend, new RouteMatch
+            {
+                Path = "/grpc.health.v1.Health/{method}",
+                Headers = [new RouteHeader { Name = Backend.ServiceHeader, Values = [backend.Name], Mode = HeaderMatchMode.ExactHeader }],
+            }) with { Order = -1 });
+        }
+
+        return (routes, clusters);
+    }
+
+    private static RouteConfig Route(string id, Backend backend, RouteMatch match) => new()
+    {
+        RouteId = id,
+        ClusterId = backend.Name,
+        Match = match,
+        AuthorizationPolicy = "default",
+    };
+}

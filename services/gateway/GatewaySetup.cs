@@ -1,0 +1,38 @@
+using Grpc.Net.Client;
+using Keyward.Common.Health;
+using Keyward.Gateway.Api;
+using Keyward.Gateway.Domain;
+
+namespace Keyward.Gateway;
+
+public static class GatewaySetup
+{
+    public const string ServiceName = "gateway";
+
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        var addresses = Backend.All.ToDictionary(
+            b => b.Name,
+            b => new Uri(builder.Configuration[$"Keyward:Services:{b.Name}"]
+                ?? throw new InvalidOperationException($"Keyward:Services:{b.Name} (the service's gRPC address) is not configured.")));
+
+        var (routes, clusters) = ProxyRoutes.Build(addresses);
+        builder.Services.AddReverseProxy().LoadFromMemory(routes, clusters);
+
+        var health = builder.Services.AddHealthChecks();
+        foreach (var (name, address) in addresses)
+        {
+            var channel = GrpcChannel.ForAddress(address);
+            health.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+                name, _ => new BackendReadinessCheck(channel), failureStatus: null, tags: [HealthDefaults.ReadyTag]));
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.MapReverseProxy();
+        return app;
+    }
+}

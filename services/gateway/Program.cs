@@ -1,0 +1,12 @@
+using Keyward.Common.Hosting;
+using Keyward.Gateway;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults(GatewaySetup.ServiceName);
+builder.AddGateway();
+
+var app = builder.Build();
+// The gateway's own gRPC health service (the readiness of everything behind it) is for token holders.
+app.UseServiceDefaults(requireAuthForGrpcHealth: true);
+app.MapGateway();
+app.Run();
