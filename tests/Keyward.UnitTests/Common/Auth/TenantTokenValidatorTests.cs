@@ -1,0 +1,164 @@
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Keyward.UnitTests.Common.Auth;
+
+public sealed class TenantTokenValidatorTests
+{
+    private static readonly TestTenant Acme = new("acme");
+    private static readonly TestTenant Globex = new("globex", ec: true);
+    private readonly Keyward.Common.Auth.TenantTokenValidator _validator = TestTenant.ValidatorFor(Acme, Globex);
+
+    [Fact]
+    public async Task A_token_signed_by_the_tenant_key_gives_tenant_user_and_roles()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(user: "alice", roles: ["user", "auditor"]));
+
+        Assert.True(check.IsValid, check.Error);
+        Assert.Equal("acme", check.Tenant!.TenantId);
+        Assert.Equal("alice", check.Tenant.UserId);
+        Assert.Equal(["auditor", "user"], check.Tenant.Roles.Order());
+        Assert.True(check.Tenant.IsAuditor);
+        Assert.False(check.Tenant.IsAdmin);
+    }
+
+    [Fact]
+    public async Task An_ES256_token_of_an_EC_tenant_is_accepted()
+    {
+        var check = await _validator.ValidateAsync(Globex.Token(user: "bob"));
+
+        Assert.True(check.IsValid, check.Error);
+        Assert.Equal("globex", check.Tenant!.TenantId);
+    }
+
+    [Fact]
+    public async Task A_token_of_one_tenant_signed_with_another_tenants_key_is_refused()
+    {
+        var forged = Acme.Token(signWith: new TestTenant("acme").SigningCredentials);
+
+        var check = await _validator.ValidateAsync(forged);
+
+        Assert.False(check.IsValid);
+        Assert.Equal("the token signature does not verify with the keys of tenant 'acme'", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_claiming_another_tenant_is_checked_against_that_tenants_keys()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(tenantClaim: "globex", issuer: Globex.Issuer));
+
+        Assert.False(check.IsValid);
+        Assert.Contains("tenant 'globex'", check.Error);
+    }
+
+    [Fact]
+    public async Task An_unknown_tenant_is_refused_by_name()
+    {
+        var check = await _validator.ValidateAsync(new TestTenant("initech").Token());
+
+        Assert.Equal("unknown tenant 'initech'", check.Error);
+    }
+
+    [Fact]
+    public async Task An_unknown_tenant_name_is_echoed_only_in_a_safe_form()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(tenantClaim: "<script>alert(1)</script>"));
+
+        Assert.Equal("unknown tenant 'scriptalert1script…'", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_without_a_tenant_claim_is_refused()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(tenantClaim: ""));
+
+        Assert.Equal("the token carries no 'tenant' claim", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_without_a_subject_is_refused()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(user: ""));
+
+        Assert.Equal("the token carries no 'sub' claim (the user id)", check.Error);
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_refused_with_its_expiry()
+    {
+        var expires = DateTime.UtcNow.AddHours(-2);
+
+        var check = await _validator.ValidateAsync(Acme.Token(expires: expires));
+
+        Assert.False(check.IsValid);
+        Assert.StartsWith("the token expired at ", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_from_the_future_is_refused()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(notBefore: DateTime.UtcNow.AddHours(1), expires: DateTime.UtcNow.AddHours(2)));
+
+        Assert.StartsWith("the token is not valid before ", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_with_the_wrong_issuer_is_refused()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(issuer: "https://elsewhere.example"));
+
+        Assert.Equal("the token issuer is not the issuer of tenant 'acme'", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_for_another_audience_is_refused()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(audience: "nextcloud"));
+
+        Assert.Equal("the token audience must be 'keyward'", check.Error);
+    }
+
+    [Fact]
+    public async Task A_symmetric_HS256_token_is_refused_even_with_a_known_secret()
+    {
+        // Algorithm confusion: an HMAC "signed" with the public key must never pass.
+        var hmac = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Acme.PublicKeyPem)), SecurityAlgorithms.HmacSha256);
+
+        var check = await _validator.ValidateAsync(Acme.Token(signWith: hmac));
+
+        Assert.False(check.IsValid);
+    }
+
+    [Fact]
+    public async Task An_unsigned_token_is_refused()
+    {
+        var parts = Acme.Token().Split('.');
+        var header = Base64UrlEncoder.Encode("{\"alg\":\"none\",\"typ\":\"JWT\"}");
+
+        var check = await _validator.ValidateAsync($"{header}.{parts[1]}.");
+
+        Assert.False(check.IsValid);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not-a-token")]
+    [InlineData("a.b.c")]
+    public async Task Garbage_is_not_a_well_formed_JWT(string token)
+    {
+        var check = await _validator.ValidateAsync(token);
+
+        Assert.Equal("the bearer token is not a well-formed JWT", check.Error);
+    }
+
+    [Fact]
+    public async Task A_tampered_payload_breaks_the_signature()
+    {
+        var parts = Acme.Token(user: "alice").Split('.');
+        var payload = Base64UrlEncoder.Decode(parts[1]).Replace("\"alice\"", "\"admin\"");
+
+        var check = await _validator.ValidateAsync($"{parts[0]}.{Base64UrlEncoder.Encode(payload)}.{parts[2]}");
+
+        Assert.Equal("the token signature does not verify with the keys of tenant 'acme'", check.Error);
+    }
+}

@@ -1,0 +1,59 @@
+using Keyward.Gateway.Api;
+using Keyward.Gateway.Domain;
+
+namespace Keyward.UnitTests.Gateway;
+
+public sealed class ProxyRoutesTests
+{
+    private static readonly Dictionary<string, Uri> Addresses = Backend.All.ToDictionary(b => b.Name, b => new Uri($"http://{b.Name}:8081"));
+
+    [Fact]
+    public void Every_service_gets_a_gRPC_route_by_proto_package_and_a_REST_route_by_prefix()
+    {
+        var (routes, _) = ProxyRoutes.Build(Addresses);
+
+        Assert.Contains(routes, r => r.ClusterId == "keyserver" && r.Match.Path == "/keyward.keyserver.v1.{service}/{method}");
+        Assert.Contains(routes, r => r.ClusterId == "audit" && r.Match.Path == "/v1/audit/{**rest}");
+        Assert.Contains(routes, r => r.ClusterId == "certificate-authority" && r.Match.Path == "/keyward.certificate_authority.v1.{service}/{method}");
+    }
+
+    [Fact]
+    public void No_route_is_open_without_a_token()
+    {
+        var (routes, _) = ProxyRoutes.Build(Addresses);
+
+        Assert.All(routes, r => Assert.Equal("default", r.AuthorizationPolicy));
+    }
+
+    [Fact]
+    public void Services_are_reached_over_HTTP2_only()
+    {
+        var (_, clusters) = ProxyRoutes.Build(Addresses);
+
+        Assert.All(clusters, c =>
+        {
+            Assert.Equal(new Version(2, 0), c.HttpRequest!.Version);
+            Assert.Equal(HttpVersionPolicy.RequestVersionExact, c.HttpRequest.VersionPolicy);
+        });
+    }
+
+    [Fact]
+    public void A_health_check_with_the_service_header_goes_to_that_service_first()
+    {
+        var (routes, _) = ProxyRoutes.Build(Addresses);
+
+        var health = Assert.Single(routes, r => r.RouteId == "metadata-health");
+        Assert.Equal(-1, health.Order);
+        Assert.Equal("metadata", Assert.Single(health.Match.Headers!).Values![0]);
+    }
+
+    [Fact]
+    public void A_missing_service_address_is_named()
+    {
+        var partial = Addresses.Where(a => a.Key != "audit").ToDictionary();
+
+        var error = Assert.Throws<InvalidOperationException>(() => ProxyRoutes.Build(partial));
+
+        Assert.Contains("Keyward:Services:audit", error.Message);
+    }
+}
