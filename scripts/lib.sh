@@ -21,6 +21,8 @@ declare -A HTTP_PORT=([certificate-authority]=18110 [keyserver]=18120 [metadata]
 declare -A GRPC_PORT=([certificate-authority]=18111 [keyserver]=18121 [metadata]=18131 [audit]=18141 [gateway]=$GATEWAY_GRPC_PORT)
 declare -A ASSEMBLY=([certificate-authority]=Keyward.CertificateAuthority [keyserver]=Keyward.Keyserver [metadata]=Keyward.Metadata [audit]=Keyward.Audit [gateway]=Keyward.Gateway)
 CONFIGURATION="${KEYWARD_CONFIGURATION:-Release}"
+# No MSBuild node or build server may outlive a script: nothing of ours stays running.
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 say() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
