@@ -1,6 +1,10 @@
 using Keyward.CertificateAuthority.Api;
+using Keyward.CertificateAuthority.Domain;
 using Keyward.CertificateAuthority.Storage.Pkcs11;
+using Keyward.Common.Audit;
 using Keyward.Common.Health;
+using Keyward.Common.Messaging;
+using Keyward.Common.Storage;
 
 namespace Keyward.CertificateAuthority;
 
@@ -15,7 +19,15 @@ public static class CertificateAuthoritySetup
             .Validate(o => !string.IsNullOrWhiteSpace(o.ModulePath) && !string.IsNullOrWhiteSpace(o.TokenLabel),
                 "Keyward:Hsm:ModulePath and Keyward:Hsm:TokenLabel must be set.")
             .ValidateOnStart();
+        builder.Services.AddOptions<CaOptions>()
+            .Bind(builder.Configuration.GetSection(CaOptions.Section))
+            .Validate(CaOptions.IsValid, "Keyward:Ca:RsaKeySize must be 2048, 3072 or 4096 and ValidityDays 1 to 36500.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<Pkcs11Token>();
+        builder.Services.AddSingleton<ITenantKeys, Pkcs11TenantKeys>();
+        builder.AddKeywardMarten(schemaName: "certificate_authority", options => options.AddAuditOutbox());
+        builder.AddKeywardMessaging();
+        builder.AddAuditRecorder(ServiceName);
         builder.Services.AddHealthChecks().AddCheck<HsmTokenHealthCheck>("hsm", tags: [HealthDefaults.ReadyTag]);
         return builder;
     }

@@ -1,4 +1,6 @@
 using Grpc.Net.Client;
+using Keyward.Common.Auth;
+using Keyward.Common.Grpc;
 using Keyward.Common.Health;
 using Keyward.Gateway.Api;
 using Keyward.Gateway.Domain;
@@ -16,6 +18,10 @@ public static class GatewaySetup
             b => new Uri(builder.Configuration[$"Keyward:Services:{b.Name}"]
                 ?? throw new InvalidOperationException($"Keyward:Services:{b.Name} (the service's gRPC address) is not configured.")));
 
+        builder.Services.AddSingleton<IAuthenticationFailureFormatter, OcsAuthenticationFailureFormatter>();
+        builder.AddKeywardGrpcClient<Keyserver.V1.KeyServer.KeyServerClient>("keyserver");
+        builder.AddKeywardGrpcClient<CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient>("certificate-authority");
+
         var (routes, clusters) = ProxyRoutes.Build(addresses);
         builder.Services.AddReverseProxy().LoadFromMemory(routes, clusters);
 
@@ -32,6 +38,7 @@ public static class GatewaySetup
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.MapOcs();
         app.MapReverseProxy();
         return app;
     }

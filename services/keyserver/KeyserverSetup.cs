@@ -1,6 +1,10 @@
-using Keyward.Keyserver.Api;
+using Keyward.Common.Audit;
+using Keyward.Common.Grpc;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
+using Keyward.Keyserver.Api;
+using Keyward.Keyserver.Storage;
+using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient;
 
 namespace Keyward.Keyserver;
 
@@ -10,8 +14,15 @@ public static class KeyserverSetup
 
     public static WebApplicationBuilder AddKeyserver(this WebApplicationBuilder builder)
     {
-        builder.AddKeywardMarten(schemaName: "keyserver", _ => { });
+        builder.AddKeywardMarten(schemaName: "keyserver", options =>
+        {
+            options.Schema.For<StoredCertificate>();
+            options.Schema.For<StoredPrivateKey>();
+            options.AddAuditOutbox();
+        });
         builder.AddKeywardMessaging();
+        builder.AddAuditRecorder(ServiceName);
+        builder.AddKeywardGrpcClient<CaClient>("certificate-authority");
         return builder;
     }
 

@@ -13,7 +13,8 @@ internal sealed class TenantBearerHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    TenantTokenValidator validator)
+    TenantTokenValidator validator,
+    IEnumerable<IAuthenticationFailureFormatter> formatters)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "TenantBearer";
@@ -47,6 +48,14 @@ internal sealed class TenantBearerHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         var message = result.Failure?.Message ?? MissingToken;
+        foreach (var formatter in formatters)
+        {
+            if (await formatter.TryWriteUnauthenticatedAsync(Context, message))
+            {
+                return;
+            }
+        }
+
         await AuthenticationFailureResponse.WriteUnauthenticatedAsync(Context, message);
     }
 

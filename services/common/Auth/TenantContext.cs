@@ -47,4 +47,7 @@ public static class KeywardRoles
     public const string User = "user";
     public const string Admin = "admin";
     public const string Auditor = "auditor";
+
+    /// <summary>Keyward services acting for a tenant (e.g. the audit service having checkpoints signed).</summary>
+    public const string Service = "service";
 }

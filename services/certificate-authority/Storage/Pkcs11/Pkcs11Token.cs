@@ -34,13 +34,19 @@ public sealed class Pkcs11Token : IDisposable
 
     /// <summary>Runs <paramref name="work"/> on a logged-in session of the configured token.</summary>
     /// <exception cref="HsmUnavailableException">The module, the token or the login is not available.</exception>
-    public T Run<T>(Func<ISession, T> work)
+    public T Run<T>(Func<ISession, T> work) => Run((session, _) => work(session));
+
+    /// <summary>
+    /// As <see cref="Run{T}(Func{ISession, T})"/>, also passing the connection's generation: object handles
+    /// found under one generation are invalid under the next (the library was initialised again).
+    /// </summary>
+    public T Run<T>(Func<ISession, long, T> work)
     {
         var connection = Connect();
         var session = connection.Rent();
         try
         {
-            var result = work(session);
+            var result = work(session, connection.Generation);
             connection.Return(session);
             return result;
         }
@@ -115,6 +121,7 @@ public sealed class Pkcs11Token : IDisposable
 
     private sealed class Connection : IDisposable
     {
+        private static long _generations;
         private readonly IPkcs11Library _library;
         private readonly ISlot _slot;
         // Keeps the token logged in: PKCS#11 login state lasts while at least one session is open.
@@ -126,7 +133,10 @@ public sealed class Pkcs11Token : IDisposable
             _library = library;
             _slot = slot;
             _loginSession = loginSession;
+            Generation = Interlocked.Increment(ref _generations);
         }
+
+        public long Generation { get; }
 
         public static Connection Open(HsmOptions options)
         {

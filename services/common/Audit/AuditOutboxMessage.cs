@@ -1,0 +1,20 @@
+namespace Keyward.Common.Audit;
+
+/// <summary>
+/// An audit event waiting to be published: stored in the same Marten transaction as the state change it
+/// records, so an action and its audit record commit together or not at all. The relay publishes it and
+/// sets <see cref="SentAt"/>.
+/// </summary>
+public sealed class AuditOutboxMessage
+{
+    /// <summary>The event id, so a message is stored once however often a write is retried.</summary>
+    public Guid Id { get; set; }
+
+    public AuditEvent Event { get; set; } = null!;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+
+    public int Attempts { get; set; }
+}

@@ -1,0 +1,25 @@
+using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Keyward.Common.Audit;
+
+public static class AuditOutboxSetup
+{
+    /// <summary>Registers the outbox table with Marten and the recorder that writes to it.</summary>
+    public static void AddAuditOutbox(this StoreOptions options)
+    {
+        options.Schema.For<AuditOutboxMessage>()
+            .Identity(m => m.Id)
+            .Index(m => m.SentAt)
+            .Index(m => m.CreatedAt);
+    }
+
+    public static WebApplicationBuilder AddAuditRecorder(this WebApplicationBuilder builder, string serviceName)
+    {
+        builder.Services.AddSingleton(new AuditServiceName(serviceName));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<AuditRecorder>();
+        return builder;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using Keyward.Common.Auth;
+using Marten;
+using Microsoft.AspNetCore.Http;
+
+namespace Keyward.Common.Audit;
+
+/// <summary>
+/// Builds audit events for the current caller and puts them into the outbox of an open Marten session;
+/// they commit with that session's other changes.
+/// </summary>
+public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor http, AuditServiceName service, TimeProvider clock)
+{
+    public AuditEvent Create(string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null)
+    {
+        var request = http.HttpContext?.Request;
+        var forwardedFor = request?.Headers["X-Forwarded-For"].ToString();
+        var clientAddress = !string.IsNullOrEmpty(forwardedFor)
+            ? forwardedFor.Split(',')[0].Trim()
+            : http.HttpContext?.Connection.RemoteIpAddress?.ToString();
+        return new AuditEvent
+        {
+            EventId = Guid.CreateVersion7(clock.GetUtcNow()),
+            TenantId = caller.TenantId,
+            OccurredAt = clock.GetUtcNow(),
+            Actor = new AuditActor(caller.UserId, caller.Roles.Order(StringComparer.Ordinal).ToList(), clientAddress, Truncate(request?.Headers.UserAgent.ToString())),
+            Action = action,
+            Target = target,
+            Outcome = outcome,
+            Details = details ?? new Dictionary<string, string>(),
+            TraceId = Activity.Current?.TraceId.ToString(),
+            Service = service.Name,
+        };
+    }
+
+    /// <summary>Adds the event to the session's outbox; it is stored when the session commits.</summary>
+    public AuditEvent Record(IDocumentSession session, string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null)
+    {
+        var auditEvent = Create(action, target, outcome, details);
+        session.Insert(new AuditOutboxMessage { Id = auditEvent.EventId, Event = auditEvent, CreatedAt = auditEvent.OccurredAt });
+        return auditEvent;
+    }
+
+    /// <summary>Records an event on its own, for refusals that change nothing else.</summary>
+    public async Task RecordAloneAsync(IDocumentStore store, string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null, CancellationToken cancellationToken = default)
+    {
+        await using var session = store.LightweightSession(caller.TenantId);
+        Record(session, action, target, outcome, details);
+        await session.SaveChangesAsync(cancellationToken);
+    }
+
+    private static string? Truncate(string? value) => string.IsNullOrEmpty(value) ? null : value.Length <= 256 ? value : value[..256];
+}
+
+/// <summary>The name a service records its audit events under.</summary>
+public sealed record AuditServiceName(string Name);

@@ -1,0 +1,42 @@
+using Grpc.Net.ClientFactory;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
+
+namespace Keyward.Common.Grpc;
+
+public static class ServiceClients
+{
+    /// <summary>
+    /// A gRPC client for another Keyward service at <c>Keyward:Services:&lt;service&gt;</c>, carrying the
+    /// caller's own bearer token: the called service checks it again and acts for the same user.
+    /// </summary>
+    public static IHttpClientBuilder AddKeywardGrpcClient<TClient>(this WebApplicationBuilder builder, string service)
+        where TClient : class
+    {
+        var address = builder.Configuration[$"Keyward:Services:{service}"]
+            ?? throw new InvalidOperationException($"Keyward:Services:{service} (the service's gRPC address) is not configured.");
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddTransient<CallerTokenForwarding>();
+        return builder.Services
+            .AddGrpcClient<TClient>(o => o.Address = new Uri(address))
+            .ConfigureChannel(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024)
+            .AddHttpMessageHandler<CallerTokenForwarding>();
+    }
+
+    /// <summary>Copies the incoming Authorization header onto the outgoing call.</summary>
+    private sealed class CallerTokenForwarding(IHttpContextAccessor accessor) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var authorization = accessor.HttpContext?.Request.Headers[HeaderNames.Authorization].ToString();
+            if (!string.IsNullOrEmpty(authorization))
+            {
+                request.Headers.TryAddWithoutValidation(HeaderNames.Authorization, authorization);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Keyward.Gateway.Domain;
+using Keyward.Keyserver.V1;
+using KeysClient = Keyward.Keyserver.V1.KeyServer.KeyServerClient;
+
+namespace Keyward.Gateway.Api;
+
+/// <summary>
+/// The capabilities block (reference §a.1). Keyward advertises API 2.0, the version current desktop,
+/// Android and iOS clients target; keys-exist is true when the caller has both a certificate and a private key.
+/// </summary>
+public static class OcsCapabilities
+{
+    public const string ApiVersion = "2.0";
+
+    public static void Map(IEndpointRouteBuilder app, string ocsPrefix, OcsFlavor flavor)
+    {
+        app.MapGet($"{ocsPrefix}/cloud/capabilities", async (HttpContext http, KeysClient keys) =>
+        {
+            try
+            {
+                var status = await keys.GetKeyStatusAsync(new GetKeyStatusRequest(), cancellationToken: http.RequestAborted);
+                var block = new JsonObject
+                {
+                    ["enabled"] = true,
+                    ["api-version"] = ApiVersion,
+                    ["keys-exist"] = status.HasCertificate && status.HasPrivateKey,
+                };
+                return new OcsResult(flavor, OcsAnswer.Ok(new JsonObject { ["capabilities"] = new JsonObject { ["end-to-end-encryption"] = block } }));
+            }
+            catch (RpcException e)
+            {
+                return new OcsResult(flavor, OcsErrors.Unexpected(e));
+            }
+        });
+    }
+}
