@@ -32,6 +32,22 @@ public sealed class KeywardSystem : IAsyncLifetime
 
     public IEnumerable<ServiceProcess> All => _processes.Values;
 
+    /// <summary>The environment every service of this system starts with.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> BaseEnvironment { get; private set; } = [];
+
+    /// <summary>Starts one more instance of a service with some settings changed; the caller disposes it.</summary>
+    public ServiceProcess StartExtra(string name, string instanceName, IEnumerable<KeyValuePair<string, string>> overrides)
+    {
+        var assembly = Services.Single(s => s.Name == name).Assembly;
+        var changed = overrides.ToDictionary(o => o.Key, o => o.Value);
+        var environment = BaseEnvironment.Where(e => !changed.ContainsKey(e.Key)).Concat(changed);
+        var ports = FreePorts(2);
+        return ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, ports[0], ports[1], environment,
+            Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", instanceName));
+    }
+
+    public static Task WaitUntilReadyAsync(ServiceProcess service) => WaitUntilReadyAsync(service, TimeSpan.FromSeconds(90));
+
     public async Task InitializeAsync()
     {
         Stack = await StackSettings.LoadAsync();
@@ -49,6 +65,7 @@ public sealed class KeywardSystem : IAsyncLifetime
         };
         environment.AddRange(Tenants.Configuration());
         environment.AddRange(grpcAddresses);
+        BaseEnvironment = environment;
 
         var logDirectory = Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests");
         for (var i = 0; i < Services.Length; i++)
