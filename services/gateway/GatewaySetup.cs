@@ -21,6 +21,8 @@ public static class GatewaySetup
         builder.Services.AddSingleton<IAuthenticationFailureFormatter, OcsAuthenticationFailureFormatter>();
         builder.AddKeywardGrpcClient<Keyserver.V1.KeyServer.KeyServerClient>("keyserver");
         builder.AddKeywardGrpcClient<CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient>("certificate-authority");
+        builder.AddKeywardGrpcClient<Metadata.V1.MetadataService.MetadataServiceClient>("metadata")
+            .ConfigureChannel(o => o.MaxSendMessageSize = o.MaxReceiveMessageSize = 40 * 1024 * 1024);
 
         var (routes, clusters) = ProxyRoutes.Build(addresses);
         builder.Services.AddReverseProxy().LoadFromMemory(routes, clusters);

@@ -1,6 +1,9 @@
-using Keyward.Metadata.Api;
+using Keyward.Common.Audit;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
+using Keyward.Metadata.Api;
+using Keyward.Metadata.Domain;
+using Keyward.Metadata.Storage;
 
 namespace Keyward.Metadata;
 
@@ -10,14 +13,28 @@ public static class MetadataSetup
 
     public static WebApplicationBuilder AddMetadata(this WebApplicationBuilder builder)
     {
-        builder.AddKeywardMarten(schemaName: "metadata", _ => { });
+        builder.AddKeywardMarten(schemaName: "metadata", options =>
+        {
+            options.Schema.For<EncryptedFolder>().Index(f => f.ParentId!);
+            // Every decision in a tree goes through this document: optimistic concurrency serialises them.
+            options.Schema.For<TreeLocks>().UseOptimisticConcurrency(true).Index(t => t.OldestLockAt!)
+                .Metadata(m => m.TenantId.MapTo(t => t.TenantId));
+            options.Events.AddEventType<MetadataVersionRecorded>();
+            options.AddAuditOutbox();
+        });
         builder.AddKeywardMessaging();
+        builder.AddAuditRecorder(ServiceName);
+        builder.Services.AddScoped<FolderStore>();
+        builder.Services.AddOptions<StaleLockOptions>().Bind(builder.Configuration.GetSection(StaleLockOptions.Section));
+        builder.Services.AddHostedService<StaleLockRollback>();
+        // Metadata of a large folder can run to megabytes.
+        builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.MaxReceiveMessageSize = MetadataDocument.MaxLength * 2 + 64 * 1024);
         return builder;
     }
 
     public static WebApplication MapMetadata(this WebApplication app)
     {
-        app.MapGrpcService<MetadataServiceApi>();
+        app.MapGrpcService<MetadataApi>();
         return app;
     }
 }

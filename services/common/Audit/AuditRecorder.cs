@@ -37,9 +37,30 @@ public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor htt
     public AuditEvent Record(IDocumentSession session, string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null)
     {
         var auditEvent = Create(action, target, outcome, details);
-        session.Insert(new AuditOutboxMessage { Id = auditEvent.EventId, Event = auditEvent, CreatedAt = auditEvent.OccurredAt });
+        Enqueue(session, auditEvent);
         return auditEvent;
     }
+
+    /// <summary>
+    /// An event of the service itself (a background job), not of a caller: the actor is <c>system:&lt;service&gt;</c>.
+    /// </summary>
+    public static AuditEvent SystemEvent(string tenantId, string service, string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details, TimeProvider clock) => new()
+    {
+        EventId = Guid.CreateVersion7(clock.GetUtcNow()),
+        TenantId = tenantId,
+        OccurredAt = clock.GetUtcNow(),
+        Actor = new AuditActor($"system:{service}", [], null, null),
+        Action = action,
+        Target = target,
+        Outcome = outcome,
+        Details = details ?? new Dictionary<string, string>(),
+        TraceId = Activity.Current?.TraceId.ToString(),
+        Service = service,
+    };
+
+    /// <summary>Puts an already built event into the outbox of an open session.</summary>
+    public static void Enqueue(IDocumentSession session, AuditEvent auditEvent) =>
+        session.Insert(new AuditOutboxMessage { Id = auditEvent.EventId, Event = auditEvent, CreatedAt = auditEvent.OccurredAt });
 
     /// <summary>Records an event on its own, for refusals that change nothing else.</summary>
     public async Task RecordAloneAsync(IDocumentStore store, string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null, CancellationToken cancellationToken = default)

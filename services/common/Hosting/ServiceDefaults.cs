@@ -18,7 +18,9 @@ public static class ServiceDefaults
         builder.AddKeywardTelemetry(serviceName);
         builder.AddKeywardHealth();
         builder.AddKeywardAuthentication();
-        builder.Services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
+        // REST callers get the error reason too: the transcoder must know google.rpc.ErrorInfo to write it.
+        builder.Services.AddGrpc(o => o.EnableDetailedErrors = false)
+            .AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor));
         builder.Services.AddGrpcReflection();
         return builder;
     }

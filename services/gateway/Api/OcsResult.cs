@@ -5,14 +5,22 @@ using Keyward.Gateway.Domain;
 namespace Keyward.Gateway.Api;
 
 /// <summary>An OCS answer written as JSON in the envelope of its flavor.</summary>
-public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer) : IResult
+public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer, IReadOnlyDictionary<string, string>? headers = null) : IResult
 {
     // Keeps '+', '/' and '<' of Base64 and PEM readable; the body is JSON, never HTML.
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public OcsAnswer Answer => answer;
 
-    public Task ExecuteAsync(HttpContext httpContext) => Write(httpContext, flavor, answer);
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            httpContext.Response.Headers[name] = value;
+        }
+
+        return Write(httpContext, flavor, answer);
+    }
 
     public static Task Write(HttpContext httpContext, OcsFlavor flavor, OcsAnswer answer)
     {

@@ -10,9 +10,11 @@ public static class OcsRoutes
         foreach (var (entry, flavor) in new[] { ("/ocs/v1.php", OcsFlavor.V1), ("/ocs/v2.php", OcsFlavor.V2) })
         {
             OcsCapabilities.Map(app, entry, flavor);
-            foreach (var apiVersion in new[] { "v1", "v2" })
+            foreach (var apiVersion in new[] { 1, 2 })
             {
-                OcsKeyEndpoints.Map(app.MapGroup($"{entry}/apps/end_to_end_encryption/api/{apiVersion}"), flavor);
+                var api = app.MapGroup($"{entry}/apps/end_to_end_encryption/api/v{apiVersion}");
+                OcsKeyEndpoints.Map(api, flavor);
+                OcsMetadataEndpoints.Map(api, flavor, apiVersion);
             }
         }
 

@@ -34,10 +34,15 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
         return new OcsClient(client, entry, api);
     }
 
-    public async Task<OcsReply> SendAsync(HttpMethod method, string endpoint, IDictionary<string, string>? parameters = null, Body body = Body.Form)
+    public async Task<OcsReply> SendAsync(HttpMethod method, string endpoint, IDictionary<string, string>? parameters = null, Body body = Body.Form, IDictionary<string, string>? headers = null)
     {
         var uri = $"{entry}/apps/end_to_end_encryption/api/{api}/{endpoint}";
         using var request = new HttpRequestMessage(method, uri);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         if (parameters is not null)
         {
             switch (body)
@@ -56,7 +61,8 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
 
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return new OcsReply(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), text);
+        var signature = response.Headers.TryGetValues("X-NC-E2EE-SIGNATURE", out var values) ? values.Single() : null;
+        return new OcsReply(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), text) { Signature = signature };
     }
 
     public Task<OcsReply> GetAsync(string endpoint, IDictionary<string, string>? query = null) => SendAsync(HttpMethod.Get, endpoint, query, Body.Query);
@@ -77,6 +83,9 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
 
 public sealed record OcsReply(HttpStatusCode Status, JsonElement Body, string Text)
 {
+    /// <summary>The X-NC-E2EE-SIGNATURE response header, when present.</summary>
+    public string? Signature { get; init; }
+
     public JsonElement Meta => Body.GetProperty("ocs").GetProperty("meta");
 
     public JsonElement Data => Body.GetProperty("ocs").GetProperty("data");
