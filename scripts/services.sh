@@ -14,6 +14,9 @@ service_env() {
   echo "Keyward__Hsm__ModulePath=$KEYWARD_HSM_MODULE"
   echo "Keyward__Hsm__TokenLabel=$KEYWARD_HSM_TOKEN"
   echo "Keyward__Hsm__Pin=$KEYWARD_HSM_PIN"
+  echo "Keyward__ServiceIdentity__SigningKeyFiles__0=$KEYWARD_SERVICE_PUBLIC_KEY"
+  # Only the audit service mints service tokens (to have checkpoints signed).
+  [ "$name" = audit ] && echo "Keyward__ServiceIdentity__PrivateKeyFile=$KEYWARD_SERVICE_KEY"
   local backend
   for backend in "${SERVICES[@]}"; do
     [ "$backend" = gateway ] || echo "Keyward__Services__${backend}=http://127.0.0.1:${GRPC_PORT[$backend]}"

@@ -1,6 +1,14 @@
 using Keyward.Audit.Api;
+using Keyward.Audit.Consumers;
+using Keyward.Audit.Domain;
+using Keyward.Audit.Storage;
+using Keyward.Common.Auth;
+using Keyward.Common.Grpc;
+using Keyward.Common.Health;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
+using Npgsql;
+using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient;
 
 namespace Keyward.Audit;
 
@@ -10,14 +18,26 @@ public static class AuditSetup
 
     public static WebApplicationBuilder AddAudit(this WebApplicationBuilder builder)
     {
-        builder.AddKeywardMarten(schemaName: "audit", _ => { });
-        builder.AddKeywardMessaging();
+        var connectionString = builder.Configuration.GetConnectionString(MartenDefaults.ConnectionStringName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{MartenDefaults.ConnectionStringName} is not configured.");
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        // Before the bus: the chain's tables exist before the first event is consumed.
+        builder.Services.AddHostedService<ChainSchemaMigration>();
+        builder.Services.AddHealthChecks().AddNpgSql(connectionString, name: "postgresql", tags: [HealthDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(3));
+        builder.Services.AddSingleton<ChainStore>();
+        builder.Services.AddSingleton<Checkpointer>();
+        builder.Services.AddHostedService<CheckpointTimer>();
+        builder.Services.AddOptions<CheckpointOptions>().Bind(builder.Configuration.GetSection(CheckpointOptions.Section));
+        builder.Services.AddSingleton(sp => new ServiceTokens(sp.GetRequiredService<ServiceIdentityOptions>(), ServiceName));
+        builder.AddKeywardGrpcClient<CaClient>("certificate-authority");
+        builder.AddKeywardMessaging(bus => bus.AddConsumer<AuditEventsConsumer>(typeof(AuditEventsConsumerDefinition)));
         return builder;
     }
 
     public static WebApplication MapAudit(this WebApplication app)
     {
         app.MapGrpcService<AuditServiceApi>();
+        app.MapAuditExport();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using Keyward.CertificateAuthority.Api;
 using Keyward.CertificateAuthority.Domain;
 using Keyward.CertificateAuthority.Storage.Pkcs11;
 using Keyward.Common.Audit;
+using Keyward.AuditTrail;
 using Keyward.Common.Health;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;

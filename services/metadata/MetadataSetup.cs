@@ -1,4 +1,5 @@
 using Keyward.Common.Audit;
+using Keyward.AuditTrail;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
 using Keyward.Metadata.Api;

@@ -4,6 +4,7 @@ using Keyward.CertificateAuthority.Domain;
 using Keyward.CertificateAuthority.Storage.Pkcs11;
 using Keyward.CertificateAuthority.V1;
 using Keyward.Common.Audit;
+using Keyward.AuditTrail;
 using Keyward.Common.Auth;
 using Keyward.Common.Errors;
 using Keyward.Common.V1;

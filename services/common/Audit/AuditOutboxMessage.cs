@@ -1,3 +1,5 @@
+using Keyward.AuditTrail;
+
 namespace Keyward.Common.Audit;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Marten;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Keyward.Common.Audit;
@@ -13,6 +14,7 @@ public static class AuditOutboxSetup
             .Identity(m => m.Id)
             .Index(m => m.SentAt)
             .Index(m => m.CreatedAt);
+        options.Listeners.Add(new OutboxCommitListener());
     }
 
     public static WebApplicationBuilder AddAuditRecorder(this WebApplicationBuilder builder, string serviceName)
@@ -20,6 +22,9 @@ public static class AuditOutboxSetup
         builder.Services.AddSingleton(new AuditServiceName(serviceName));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<AuditRecorder>();
+        builder.Services.AddSingleton(OutboxSignal.Instance);
+        builder.Services.AddOptions<OutboxRelayOptions>().Bind(builder.Configuration.GetSection(OutboxRelayOptions.Section));
+        builder.Services.AddHostedService<AuditOutboxRelay>();
         return builder;
     }
 }

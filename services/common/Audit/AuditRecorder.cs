@@ -3,6 +3,8 @@ using Keyward.Common.Auth;
 using Marten;
 using Microsoft.AspNetCore.Http;
 
+using Keyward.AuditTrail;
+
 namespace Keyward.Common.Audit;
 
 /// <summary>
@@ -23,7 +25,7 @@ public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor htt
             EventId = Guid.CreateVersion7(clock.GetUtcNow()),
             TenantId = caller.TenantId,
             OccurredAt = clock.GetUtcNow(),
-            Actor = new AuditActor(caller.UserId, caller.Roles.Order(StringComparer.Ordinal).ToList(), clientAddress, Truncate(request?.Headers.UserAgent.ToString())),
+            Actor = new AuditActor(caller.UserId, caller.Roles.Order(StringComparer.Ordinal).ToList(), clientAddress, Truncate(UserAgent(request))),
             Action = action,
             Target = target,
             Outcome = outcome,
@@ -69,6 +71,10 @@ public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor htt
         Record(session, action, target, outcome, details);
         await session.SaveChangesAsync(cancellationToken);
     }
+
+    // Behind the gateway the User-Agent is the gateway's gRPC client; the caller's travels in its own header.
+    private static string? UserAgent(HttpRequest? request) =>
+        request?.Headers[Grpc.ServiceClients.ForwardedUserAgentHeader].ToString() is { Length: > 0 } forwarded ? forwarded : request?.Headers.UserAgent.ToString();
 
     private static string? Truncate(string? value) => string.IsNullOrEmpty(value) ? null : value.Length <= 256 ? value : value[..256];
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Keyward.Common.Auth;
@@ -21,8 +22,11 @@ public static class AuthenticationDefaults
         Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(builder.Configuration.GetSection(TenantRegistryOptions.Section), options.Tenants);
         var registry = TenantRegistry.FromOptions(options);
 
+        var serviceIdentity = new ServiceIdentityOptions();
+        builder.Configuration.GetSection(ServiceIdentityOptions.Section).Bind(serviceIdentity);
         builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton<TenantTokenValidator>();
+        builder.Services.AddSingleton(serviceIdentity);
+        builder.Services.AddSingleton(new TenantTokenValidator(registry, serviceIdentity));
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped(sp => TenantContext.FromPrincipal(sp.GetRequiredService<IHttpContextAccessor>().HttpContext?.User));
 

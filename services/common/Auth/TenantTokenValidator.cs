@@ -16,27 +16,41 @@ public sealed class TenantTokenValidator
 
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly Dictionary<string, TokenValidationParameters> _parametersByTenant;
+    private readonly TokenValidationParameters? _serviceParameters;
+    private readonly string? _serviceIssuer;
 
-    public TenantTokenValidator(TenantRegistry registry)
+    public TenantTokenValidator(TenantRegistry registry, ServiceIdentityOptions? serviceIdentity = null)
     {
+        var serviceKeys = serviceIdentity is null
+            ? []
+            : serviceIdentity.SigningKeys.Concat(serviceIdentity.SigningKeyFiles.Where(File.Exists).Select(File.ReadAllText))
+                .Select(pem => TenantRegistry.ParsePublicKey("service identity", pem)).ToList();
+        if (serviceKeys.Count > 0)
+        {
+            _serviceIssuer = serviceIdentity!.Issuer;
+            _serviceParameters = Parameters(_serviceIssuer, serviceKeys);
+        }
+
         _parametersByTenant = registry.TenantIds.ToDictionary(id => id, id =>
         {
             registry.TryGet(id, out var tenant);
-            return new TokenValidationParameters
-            {
-                ValidIssuer = tenant.Issuer,
-                ValidAudience = Audience,
-                IssuerSigningKeys = tenant.SigningKeys,
-                ValidAlgorithms = AllowedAlgorithms,
-                RequireExpirationTime = true,
-                RequireSignedTokens = true,
-                ValidateIssuerSigningKey = true,
-                ClockSkew = TimeSpan.FromSeconds(30),
-                NameClaimType = TenantContext.SubjectClaim,
-                RoleClaimType = TenantContext.RolesClaim,
-            };
+            return Parameters(tenant.Issuer, tenant.SigningKeys);
         }, StringComparer.Ordinal);
     }
+
+    private static TokenValidationParameters Parameters(string issuer, IEnumerable<SecurityKey> keys) => new()
+    {
+        ValidIssuer = issuer,
+        ValidAudience = Audience,
+        IssuerSigningKeys = keys,
+        ValidAlgorithms = AllowedAlgorithms,
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ValidateIssuerSigningKey = true,
+        ClockSkew = TimeSpan.FromSeconds(30),
+        NameClaimType = TenantContext.SubjectClaim,
+        RoleClaimType = TenantContext.RolesClaim,
+    };
 
     public async Task<TokenCheck> ValidateAsync(string token)
     {
@@ -60,6 +74,13 @@ public sealed class TenantTokenValidator
             return TokenCheck.Refused($"unknown tenant '{Printable(tenantId)}'");
         }
 
+        // A Keyward service acting for the tenant: its own issuer and keys, and never more than the service role.
+        var isService = _serviceParameters is not null && jwt.Issuer == _serviceIssuer;
+        if (isService)
+        {
+            parameters = _serviceParameters!;
+        }
+
         var result = await _handler.ValidateTokenAsync(jwt, parameters);
         if (!result.IsValid)
         {
@@ -72,9 +93,12 @@ public sealed class TenantTokenValidator
             return TokenCheck.Refused("the token carries no 'sub' claim (the user id)");
         }
 
-        var roles = jwt.Claims.Where(c => c.Type == TenantContext.RolesClaim)
-            .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToHashSet(StringComparer.Ordinal);
+        var roles = isService
+            ? new HashSet<string>(StringComparer.Ordinal) { KeywardRoles.Service }
+            : jwt.Claims.Where(c => c.Type == TenantContext.RolesClaim)
+                .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(role => role != KeywardRoles.Service)
+                .ToHashSet(StringComparer.Ordinal);
         return TokenCheck.Accepted(new TenantContext(tenantId, subject, roles));
     }
 

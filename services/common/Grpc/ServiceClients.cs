@@ -8,6 +8,9 @@ namespace Keyward.Common.Grpc;
 
 public static class ServiceClients
 {
+    /// <summary>Carries the original caller's User-Agent from the gateway to the services, for the audit trail.</summary>
+    public const string ForwardedUserAgentHeader = "x-keyward-user-agent";
+
     /// <summary>
     /// A gRPC client for another Keyward service at <c>Keyward:Services:&lt;service&gt;</c>, carrying the
     /// caller's own bearer token: the called service checks it again and acts for the same user.
@@ -25,15 +28,28 @@ public static class ServiceClients
             .AddHttpMessageHandler<CallerTokenForwarding>();
     }
 
-    /// <summary>Copies the incoming Authorization header onto the outgoing call.</summary>
+    /// <summary>Copies the incoming Authorization header, the caller's address and User-Agent onto the outgoing call.</summary>
     private sealed class CallerTokenForwarding(IHttpContextAccessor accessor) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var authorization = accessor.HttpContext?.Request.Headers[HeaderNames.Authorization].ToString();
+            var incoming = accessor.HttpContext;
+            var authorization = incoming?.Request.Headers[HeaderNames.Authorization].ToString();
             if (!string.IsNullOrEmpty(authorization))
             {
                 request.Headers.TryAddWithoutValidation(HeaderNames.Authorization, authorization);
+            }
+
+            if (incoming is not null)
+            {
+                var userAgent = incoming.Request.Headers[ForwardedUserAgentHeader].ToString() is { Length: > 0 } forwarded ? forwarded : incoming.Request.Headers.UserAgent.ToString();
+                request.Headers.TryAddWithoutValidation(ForwardedUserAgentHeader, userAgent);
+                var forwardedFor = incoming.Request.Headers["X-Forwarded-For"].ToString();
+                var address = string.IsNullOrEmpty(forwardedFor) ? incoming.Connection.RemoteIpAddress?.ToString() : forwardedFor;
+                if (!string.IsNullOrEmpty(address))
+                {
+                    request.Headers.TryAddWithoutValidation("X-Forwarded-For", address);
+                }
             }
 
             return base.SendAsync(request, cancellationToken);

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Keyward.CertificateAuthority.V1;
 using Keyward.Common.Audit;
+using Keyward.AuditTrail;
 using Keyward.Common.Auth;
 using Keyward.Common.Errors;
 using Keyward.Common.Storage;

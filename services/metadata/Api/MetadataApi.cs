@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Keyward.Common.Audit;
+using Keyward.AuditTrail;
 using Keyward.Common.Auth;
 using Keyward.Common.V1;
 using Keyward.Metadata.Domain;

@@ -1,4 +1,5 @@
 using Keyward.Common.Audit;
+using Keyward.AuditTrail;
 using Keyward.Metadata.Domain;
 using Marten;
 using Microsoft.Extensions.Options;

@@ -35,15 +35,37 @@ public sealed class KeywardSystem : IAsyncLifetime
     /// <summary>The environment every service of this system starts with.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> BaseEnvironment { get; private set; } = [];
 
+    /// <summary>What one service starts with: the common environment, and for the audit service its service-token key.</summary>
+    public IEnumerable<KeyValuePair<string, string>> EnvironmentOf(string name) =>
+        name == "audit" ? BaseEnvironment.Concat(Tenants.ServiceMinterConfiguration()) : BaseEnvironment;
+
     /// <summary>Starts one more instance of a service with some settings changed; the caller disposes it.</summary>
     public ServiceProcess StartExtra(string name, string instanceName, IEnumerable<KeyValuePair<string, string>> overrides)
     {
         var assembly = Services.Single(s => s.Name == name).Assembly;
         var changed = overrides.ToDictionary(o => o.Key, o => o.Value);
-        var environment = BaseEnvironment.Where(e => !changed.ContainsKey(e.Key)).Concat(changed);
+        var environment = EnvironmentOf(name).Where(e => !changed.ContainsKey(e.Key)).Concat(changed);
         var ports = FreePorts(2);
         return ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, ports[0], ports[1], environment,
             Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", instanceName));
+    }
+
+    /// <summary>Kills a service (SIGKILL, no shutdown) and starts it again on the same ports.</summary>
+    public async Task<ServiceProcess> RestartAsync(string name, Func<Task>? whileDown = null)
+    {
+        var old = _processes[name];
+        await old.DisposeAsync();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        var assembly = Services.Single(s => s.Name == name).Assembly;
+        var restarted = ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, old.HttpPort, old.GrpcPort, EnvironmentOf(name),
+            Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", $"{name}-restarted"));
+        _processes[name] = restarted;
+        await WaitUntilReadyAsync(restarted);
+        return restarted;
     }
 
     public static Task WaitUntilReadyAsync(ServiceProcess service) => WaitUntilReadyAsync(service, TimeSpan.FromSeconds(90));
@@ -65,13 +87,16 @@ public sealed class KeywardSystem : IAsyncLifetime
         };
         environment.AddRange(Tenants.Configuration());
         environment.AddRange(grpcAddresses);
+        // Checkpoints come quickly in tests: every 5 entries or 2 seconds.
+        environment.Add(new("Keyward__Audit__Checkpoints__EveryEntries", "5"));
+        environment.Add(new("Keyward__Audit__Checkpoints__EveryInterval", "00:00:02"));
         BaseEnvironment = environment;
 
         var logDirectory = Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests");
         for (var i = 0; i < Services.Length; i++)
         {
             var (name, assembly) = Services[i];
-            _processes[name] = ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, ports[i * 2], ports[i * 2 + 1], environment, logDirectory);
+            _processes[name] = ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, ports[i * 2], ports[i * 2 + 1], EnvironmentOf(name), logDirectory);
         }
 
         await Task.WhenAll(_processes.Values.Select(p => WaitUntilReadyAsync(p, TimeSpan.FromSeconds(90))));

@@ -13,6 +13,9 @@ public sealed class TestTenants
     public const string TenantA = "tenant-a";
     public const string TenantB = "tenant-b";
 
+    /// <summary>A tenant whose audit chain tests tamper with; nothing else uses it.</summary>
+    public const string TenantC = "tenant-c";
+
     private readonly Dictionary<string, (string Issuer, SigningCredentials Credentials, string PublicKeyPem)> _tenants = new();
 
     public TestTenants(StackSettings stack)
@@ -21,7 +24,7 @@ public sealed class TestTenants
         var devKey = RSA.Create();
         devKey.ImportFromPem(File.ReadAllText(stack.DevJwtPrivateKey));
         _tenants[stack.DevTenant] = (stack.DevIssuer, new SigningCredentials(new RsaSecurityKey(devKey), SecurityAlgorithms.RsaSha256), File.ReadAllText(stack.DevJwtPublicKey));
-        foreach (var id in new[] { TenantA, TenantB })
+        foreach (var id in new[] { TenantA, TenantB, TenantC })
         {
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             _tenants[id] = ($"https://{id}.test", new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), key.ExportSubjectPublicKeyInfoPem());
@@ -30,12 +33,34 @@ public sealed class TestTenants
 
     public string DevTenant { get; }
 
+    private readonly ECDsa _serviceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>Settings that only the audit service gets: the private key it mints service tokens with.</summary>
+    public IEnumerable<KeyValuePair<string, string>> ServiceMinterConfiguration() =>
+        [KeyValuePair.Create("Keyward__ServiceIdentity__PrivateKey", _serviceKey.ExportPkcs8PrivateKeyPem())];
+
+    /// <summary>A token of the deployment's service identity for a tenant, as the audit service makes them.</summary>
+    public string ServiceToken(string tenant)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "keyward-services",
+            Audience = "keyward",
+            Claims = new Dictionary<string, object> { ["sub"] = "service:test", ["tenant"] = tenant, ["roles"] = new[] { "service" } },
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(5),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_serviceKey), SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
     /// <summary>Configuration entries that register every test tenant with a service.</summary>
     public IEnumerable<KeyValuePair<string, string>> Configuration() => _tenants.SelectMany(t => new[]
     {
         KeyValuePair.Create($"Keyward__Tenants__{t.Key}__Issuer", t.Value.Issuer),
         KeyValuePair.Create($"Keyward__Tenants__{t.Key}__SigningKeys__0", t.Value.PublicKeyPem),
-    });
+    }).Append(KeyValuePair.Create("Keyward__ServiceIdentity__SigningKeys__0", _serviceKey.ExportSubjectPublicKeyInfoPem()));
 
     public string Token(string user, string roles = "user", string? tenant = null, TimeSpan? lifetime = null)
     {

@@ -73,7 +73,8 @@ public sealed class HsmKeyTests(KeywardSystem system)
         var ca = Ca(TestTenants.TenantB);
         var checkpoint = "keyward checkpoint v1\ntenant-b\n42\nabcdef\n"u8.ToArray();
 
-        var signed = await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFrom(checkpoint) }, Auth(TestTenants.TenantB, "service"));
+        var service = new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Tenants.ServiceToken(TestTenants.TenantB)}" } };
+        var signed = await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFrom(checkpoint) }, service);
         var key = await ca.GetCheckpointKeyAsync(new GetCheckpointKeyRequest(), Auth(TestTenants.TenantB));
 
         using var ec = ECDsa.Create();
@@ -84,9 +85,12 @@ public sealed class HsmKeyTests(KeywardSystem system)
     }
 
     [Fact]
-    public async Task Only_a_service_may_have_checkpoints_signed()
+    public async Task Only_a_service_may_have_checkpoints_signed_and_a_tenant_cannot_claim_to_be_one()
     {
         var ca = Ca(TestTenants.TenantB);
+        var claimed = await Assert.ThrowsAsync<RpcException>(async () =>
+            await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFromUtf8("x") }, Auth(TestTenants.TenantB, "user,service")));
+        Assert.Equal(StatusCode.PermissionDenied, claimed.StatusCode);
 
         var refused = await Assert.ThrowsAsync<RpcException>(async () =>
             await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFromUtf8("x") }, Auth(TestTenants.TenantB, "user,admin")));

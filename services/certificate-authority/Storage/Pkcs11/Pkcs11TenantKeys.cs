@@ -207,10 +207,22 @@ public sealed class Pkcs11TenantKeys(Pkcs11Token token, IOptions<CaOptions> opti
             var half = raw.Length / 2;
             var writer = new AsnWriter(AsnEncodingRules.DER);
             writer.PushSequence();
-            writer.WriteIntegerUnsigned(raw.AsSpan(0, half));
-            writer.WriteIntegerUnsigned(raw.AsSpan(half));
+            writer.WriteIntegerUnsigned(Minimal(raw.AsSpan(0, half)));
+            writer.WriteIntegerUnsigned(Minimal(raw.AsSpan(half)));
             writer.PopSequence();
             return writer.Encode();
+        }
+
+        // DER integers carry no leading zero bytes; r or s has one about once in 256 signatures.
+        private static ReadOnlySpan<byte> Minimal(ReadOnlySpan<byte> value)
+        {
+            var start = 0;
+            while (start < value.Length - 1 && value[start] == 0)
+            {
+                start++;
+            }
+
+            return value[start..];
         }
     }
 }

@@ -1,4 +1,4 @@
-namespace Keyward.Common.Audit;
+namespace Keyward.AuditTrail;
 
 /// <summary>
 /// One audited action, as published to RabbitMQ and chained by the audit service. Carries ids, hashes

@@ -1,0 +1,61 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Keyward.AuditTrail;
+
+/// <summary>
+/// The one definition of an audit event's canonical bytes: compact UTF-8 JSON, keys in ordinal order at
+/// every level, times as UTC ISO-8601 with 7 fractional digits, absent values as null. The chain hashes
+/// exactly these bytes, and exports carry them, so a verifier never re-serialises anything.
+/// </summary>
+public static class CanonicalAuditEvent
+{
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+
+    public static byte[] ToBytes(AuditEvent auditEvent)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, Options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("action", auditEvent.Action);
+            writer.WriteStartObject("actor");
+            writer.WriteString("clientAddress", auditEvent.Actor.ClientAddress);
+            writer.WriteStartArray("roles");
+            foreach (var role in auditEvent.Actor.Roles.Order(StringComparer.Ordinal))
+            {
+                writer.WriteStringValue(role);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("userAgent", auditEvent.Actor.UserAgent);
+            writer.WriteString("userId", auditEvent.Actor.UserId);
+            writer.WriteEndObject();
+            writer.WriteStartObject("details");
+            foreach (var (key, value) in auditEvent.Details.OrderBy(d => d.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteString("eventId", auditEvent.EventId.ToString("D"));
+            writer.WriteString("occurredAt", auditEvent.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+            writer.WriteStartObject("outcome");
+            writer.WriteString("reason", auditEvent.Outcome.Reason);
+            writer.WriteString("result", auditEvent.Outcome.Result);
+            writer.WriteEndObject();
+            writer.WriteString("service", auditEvent.Service);
+            writer.WriteStartObject("target");
+            writer.WriteString("id", auditEvent.Target.Id);
+            writer.WriteString("type", auditEvent.Target.Type);
+            writer.WriteEndObject();
+            writer.WriteString("tenantId", auditEvent.TenantId);
+            writer.WriteString("traceId", auditEvent.TraceId);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

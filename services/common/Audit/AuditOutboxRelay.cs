@@ -1,0 +1,173 @@
+using System.Diagnostics.Metrics;
+using Keyward.Common.Telemetry;
+using Marten;
+using Marten.Patching;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Keyward.Common.Audit;
+
+public sealed class OutboxRelayOptions
+{
+    public const string Section = "Keyward:Audit:Outbox";
+
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>A publish waits for the broker's confirm at most this long (MassTransit waits forever while RabbitMQ is down).</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often an idle relay looks again when no commit woke it.</summary>
+    public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Sent messages are kept this long for inspection, then removed.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
+}
+
+/// <summary>
+/// Publishes the audit outbox to RabbitMQ: oldest first, every tenant, each publish confirmed within a
+/// timeout, then marks the batch sent. While RabbitMQ is away it backs off and tries again; nothing is lost,
+/// and the audit service ignores a message it has already chained (a crash between publish and mark).
+/// </summary>
+public sealed class AuditOutboxRelay(
+    IDocumentStore store,
+    IBus bus,
+    OutboxSignal signal,
+    IOptions<OutboxRelayOptions> options,
+    TimeProvider clock,
+    ILogger<AuditOutboxRelay> logger) : BackgroundService
+{
+    private static readonly Meter Meter = new(TelemetryDefaults.InstrumentationName);
+    private long _depth;
+    private double _oldestAgeSeconds;
+    private DateTimeOffset _lastStatistics = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastCleanup = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Meter.CreateObservableGauge("keyward.audit.outbox.depth", () => Volatile.Read(ref _depth), description: "audit events not yet published");
+        Meter.CreateObservableGauge("keyward.audit.outbox.oldest_age", () => Volatile.Read(ref _oldestAgeSeconds), unit: "s", description: "age of the oldest unpublished audit event");
+        var backoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var published = await RelayOnceAsync(stoppingToken);
+                backoff = TimeSpan.Zero;
+                await HousekeepAsync(stoppingToken);
+                if (published < options.Value.BatchSize)
+                {
+                    await signal.WaitAsync(options.Value.IdlePoll, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.Value.MaxBackoff.Ticks));
+                logger.LogWarning("Audit outbox relay could not publish ({Reason}); retrying in {Backoff}", e.Message, backoff);
+                await Task.Delay(backoff, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Publishes one batch; returns how many events went out.</summary>
+    public async Task<int> RelayOnceAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<AuditOutboxMessage> batch;
+        await using (var query = store.QuerySession())
+        {
+            batch = await query.Query<AuditOutboxMessage>()
+                .Where(m => m.AnyTenant() && m.SentAt == null)
+                .OrderBy(m => m.CreatedAt)
+                .Take(options.Value.BatchSize)
+                .ToListAsync(cancellationToken);
+        }
+
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(options.Value.PublishTimeout);
+            // Issued in order on one connection; the audit service also orders each batch by time.
+            await Task.WhenAll(batch.Select(m => bus.Publish(m.Event, timeout.Token)));
+        }
+
+        var sentAt = clock.GetUtcNow();
+        foreach (var tenant in batch.GroupBy(m => m.Event.TenantId))
+        {
+            var ids = tenant.Select(m => m.Id).ToArray();
+            await using var session = store.LightweightSession(tenant.Key);
+            session.Patch<AuditOutboxMessage>(m => ids.Contains(m.Id)).Set(m => m.SentAt, sentAt);
+            await session.SaveChangesAsync(cancellationToken);
+        }
+
+        return batch.Count;
+    }
+
+    private async Task HousekeepAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (now - _lastStatistics > TimeSpan.FromSeconds(5))
+        {
+            _lastStatistics = now;
+            await using var query = store.QuerySession();
+            var pending = query.Query<AuditOutboxMessage>().Where(m => m.AnyTenant() && m.SentAt == null);
+            Volatile.Write(ref _depth, await pending.CountAsync(cancellationToken));
+            var oldest = await pending.OrderBy(m => m.CreatedAt).Select(m => m.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            Volatile.Write(ref _oldestAgeSeconds, oldest == default ? 0 : (now - oldest).TotalSeconds);
+        }
+
+        if (now - _lastCleanup > TimeSpan.FromMinutes(10))
+        {
+            _lastCleanup = now;
+            var cutoff = now - options.Value.Retention;
+            await using var session = store.LightweightSession();
+            session.DeleteWhere<AuditOutboxMessage>(m => m.AnyTenant() && m.SentAt != null && m.SentAt < cutoff);
+            await session.SaveChangesAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>Wakes the relay as soon as a transaction with audit events commits, instead of waiting for its next poll.</summary>
+public sealed class OutboxSignal
+{
+    public static readonly OutboxSignal Instance = new();
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Notify()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: one wake-up covers every commit before it.
+        }
+    }
+
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+}
+
+/// <summary>Marten listener that signals the relay after a commit that stored audit events.</summary>
+internal sealed class OutboxCommitListener : DocumentSessionListenerBase
+{
+    public override Task AfterCommitAsync(IDocumentSession session, Marten.Services.IChangeSet commit, CancellationToken token)
+    {
+        if (commit.Inserted.OfType<AuditOutboxMessage>().Any())
+        {
+            OutboxSignal.Instance.Notify();
+        }
+
+        return Task.CompletedTask;
+    }
+}
