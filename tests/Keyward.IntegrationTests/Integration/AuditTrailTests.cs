@@ -70,9 +70,12 @@ public sealed class AuditTrailTests(KeywardSystem system)
         Assert.True(Long(verified.GetProperty("checkpointsChecked")) > 0);
 
         var export = await auditor.ExportAsync();
-        var result = AuditExport.Verify(new StringReader(export));
-        Assert.True(result.IsValid, result.Summary);
-        Assert.StartsWith("VALID: tenant tenant-b, entries 1..", result.Summary);
+        var exportFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(exportFile, export);
+        var (exitCode, output) = await CliAsync("audit", "verify-export", exportFile);
+        File.Delete(exportFile);
+        Assert.True(exitCode == 0, output);
+        Assert.StartsWith("VALID: tenant tenant-b, entries 1..", output);
         Assert.DoesNotContain(Blob.Split('|')[0], export);
     }
 
@@ -125,9 +128,12 @@ public sealed class AuditTrailTests(KeywardSystem system)
         Assert.Equal("BROKEN", verified.GetProperty("status").GetString());
         Assert.Equal(tampered, Long(verified.GetProperty("firstBrokenSequence")));
 
-        var offline = AuditExport.Verify(new StringReader(await auditor.ExportAsync(before + 1)));
-        Assert.False(offline.IsValid);
-        Assert.StartsWith($"BROKEN at entry {tampered}:", offline.Summary);
+        var exportFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(exportFile, await auditor.ExportAsync(before + 1));
+        var (exitCode, output) = await CliAsync("audit", "verify-export", exportFile);
+        File.Delete(exportFile);
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith($"BROKEN at entry {tampered}:", output);
     }
 
     [Fact]
@@ -216,6 +222,19 @@ public sealed class AuditTrailTests(KeywardSystem system)
             Assert.True(DateTime.UtcNow < deadline, "no checkpoint was signed");
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>Runs the keyward CLI from its build output.</summary>
+    private async Task<(int ExitCode, string Output)> CliAsync(params string[] arguments)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var cli = Path.Combine(system.Stack.RepositoryRoot, "clients", "Keyward.Cli", "bin", configuration, "net10.0", "keyward.dll");
+        var start = new ProcessStartInfo("dotnet", [cli, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, (output + error).Trim());
     }
 
     private async Task StackAsync(string command)

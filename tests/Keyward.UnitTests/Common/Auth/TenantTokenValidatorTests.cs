@@ -162,3 +162,38 @@ public sealed class TenantTokenValidatorTests
         Assert.Equal("the token signature does not verify with the keys of tenant 'acme'", check.Error);
     }
 }
+
+public sealed class ServiceIdentityTests
+{
+    private static readonly TestTenant Acme = new("acme");
+
+    [Fact]
+    public async Task A_service_token_is_accepted_for_a_known_tenant_with_the_service_role_only()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var identity = new Keyward.Common.Auth.ServiceIdentityOptions { SigningKeys = [key.ExportSubjectPublicKeyInfoPem()], PrivateKey = key.ExportPkcs8PrivateKeyPem() };
+        var options = new Keyward.Common.Auth.TenantRegistryOptions();
+        options.Tenants["acme"] = Acme.Options;
+        var validator = new Keyward.Common.Auth.TenantTokenValidator(Keyward.Common.Auth.TenantRegistry.FromOptions(options), identity);
+        var tokens = new Keyward.Common.Auth.ServiceTokens(identity, "audit");
+
+        var accepted = await validator.ValidateAsync(tokens.For("acme"));
+        var unknown = await validator.ValidateAsync(tokens.For("initech"));
+
+        Assert.True(accepted.IsValid, accepted.Error);
+        Assert.Equal(["service"], accepted.Tenant!.Roles);
+        Assert.Equal("service:audit", accepted.Tenant.UserId);
+        Assert.False(unknown.IsValid);
+    }
+
+    [Fact]
+    public async Task A_tenant_cannot_give_its_users_the_service_role()
+    {
+        var validator = TestTenant.ValidatorFor(Acme);
+
+        var check = await validator.ValidateAsync(Acme.Token(roles: ["user", "service"]));
+
+        Assert.True(check.IsValid);
+        Assert.Equal(["user"], check.Tenant!.Roles);
+    }
+}

@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Keyward.Cli;
+
+var root = new RootCommand("keyward: the Keyward command line (end-to-end encryption keys, folders and the audit trail)");
+root.Subcommands.Add(AuditCommands.Create());
+return await root.Parse(args).InvokeAsync();
