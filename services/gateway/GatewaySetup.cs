@@ -1,5 +1,8 @@
 using Grpc.Net.Client;
+using Keyward.Common.Audit;
 using Keyward.Common.Auth;
+using Keyward.Common.Messaging;
+using Keyward.Common.Storage;
 using Keyward.Common.Grpc;
 using Keyward.Common.Health;
 using Keyward.Gateway.Api;
@@ -19,6 +22,11 @@ public static class GatewaySetup
                 ?? throw new InvalidOperationException($"Keyward:Services:{b.Name} (the service's gRPC address) is not configured.")));
 
         builder.Services.AddSingleton<IAuthenticationFailureFormatter, OcsAuthenticationFailureFormatter>();
+        // The gateway keeps no state but its audit outbox: refused tokens and refused clients.
+        builder.AddKeywardMarten(schemaName: "gateway", options => options.AddAuditOutbox());
+        builder.AddKeywardMessaging();
+        builder.AddAuditRecorder(ServiceName);
+        builder.Services.AddSingleton<IRefusedTokenObserver, RefusalAudit>();
         builder.AddKeywardGrpcClient<Keyserver.V1.KeyServer.KeyServerClient>("keyserver");
         builder.AddKeywardGrpcClient<CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient>("certificate-authority");
         builder.AddKeywardGrpcClient<Metadata.V1.MetadataService.MetadataServiceClient>("metadata")

@@ -11,3 +11,9 @@ public interface IAuthenticationFailureFormatter
     /// <summary>Writes the 401 answer and returns true, or returns false to leave the request to others.</summary>
     Task<bool> TryWriteUnauthenticatedAsync(HttpContext context, string message);
 }
+
+/// <summary>Told about every refused token (the gateway records refusals for a known tenant in its audit trail).</summary>
+public interface IRefusedTokenObserver
+{
+    Task RefusedAsync(HttpContext context, TokenCheck refusal);
+}

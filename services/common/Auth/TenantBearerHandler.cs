@@ -14,7 +14,8 @@ internal sealed class TenantBearerHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     TenantTokenValidator validator,
-    IEnumerable<IAuthenticationFailureFormatter> formatters)
+    IEnumerable<IAuthenticationFailureFormatter> formatters,
+    IEnumerable<IRefusedTokenObserver> observers)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "TenantBearer";
@@ -37,6 +38,11 @@ internal sealed class TenantBearerHandler(
         if (!check.IsValid)
         {
             Logger.LogInformation("Refused a bearer token: {Reason}", check.Error);
+            foreach (var observer in observers)
+            {
+                await observer.RefusedAsync(Context, check);
+            }
+
             return AuthenticateResult.Fail(check.Error!);
         }
 

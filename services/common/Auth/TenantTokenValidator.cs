@@ -84,7 +84,8 @@ public sealed class TenantTokenValidator
         var result = await _handler.ValidateTokenAsync(jwt, parameters);
         if (!result.IsValid)
         {
-            return TokenCheck.Refused(Describe(result.Exception, tenantId));
+            // The tenant is known, so the refusal can go to that tenant's audit trail; the subject is unverified.
+            return TokenCheck.Refused(Describe(result.Exception, tenantId)) with { ClaimedTenant = tenantId, ClaimedSubject = jwt.Subject };
         }
 
         var subject = jwt.Subject;
@@ -126,6 +127,12 @@ public sealed class TenantTokenValidator
 
 public sealed record TokenCheck(TenantContext? Tenant, string? Error)
 {
+    /// <summary>On a refusal: the known tenant the token named, if any.</summary>
+    public string? ClaimedTenant { get; init; }
+
+    /// <summary>On a refusal: the subject the token claimed (not verified).</summary>
+    public string? ClaimedSubject { get; init; }
+
     public bool IsValid => Tenant is not null;
 
     public static TokenCheck Accepted(TenantContext tenant) => new(tenant, null);

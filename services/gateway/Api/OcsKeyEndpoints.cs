@@ -111,13 +111,8 @@ public static class OcsKeyEndpoints
     }
 
     /// <summary>An E2EE endpoint: only Nextcloud clients of a supported version, or ones declaring E2EE support.</summary>
-    private static Task<IResult> Gated(HttpContext http, OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal)
-    {
-        var userAgent = http.Request.Headers.UserAgent.ToString();
-        return E2eeClientPolicy.Allows(userAgent, http.Request.Headers["X-E2EE-SUPPORTED"].ToString())
-            ? Answer(flavor, action, refusal)
-            : Task.FromResult<IResult>(new OcsResult(flavor, OcsAnswer.Thrown(403, E2eeClientPolicy.RefusalMessage(userAgent))));
-    }
+    private static async Task<IResult> Gated(HttpContext http, OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal) =>
+        await ClientGate.RefuseAsync(http, flavor) ?? await Answer(flavor, action, refusal);
 
     private static async Task<IResult> Answer(OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal)
     {

@@ -52,7 +52,7 @@ public static class OcsMetadataEndpoints
 
         api.MapGet("/meta-data/{id}", async (string id, HttpContext http, MetadataClient metadata) =>
         {
-            if (Refusal(http, flavor) is { } refused)
+            if (await ClientGate.RefuseAsync(http, flavor) is { } refused)
             {
                 return refused;
             }
@@ -210,17 +210,9 @@ public static class OcsMetadataEndpoints
     private static long Counter(HttpContext http) =>
         long.TryParse(http.Request.Headers[CounterHeader].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
 
-    private static IResult? Refusal(HttpContext http, OcsFlavor flavor)
-    {
-        var userAgent = http.Request.Headers.UserAgent.ToString();
-        return E2eeClientPolicy.Allows(userAgent, http.Request.Headers["X-E2EE-SUPPORTED"].ToString())
-            ? null
-            : new OcsResult(flavor, OcsAnswer.Thrown(403, E2eeClientPolicy.RefusalMessage(userAgent)));
-    }
-
     private static async Task<IResult> Call(HttpContext http, OcsFlavor flavor, bool gated, Func<Task<OcsAnswer>> action, Func<string?, OcsAnswer?> byReason)
     {
-        if (gated && Refusal(http, flavor) is { } refused)
+        if (gated && await ClientGate.RefuseAsync(http, flavor) is { } refused)
         {
             return refused;
         }

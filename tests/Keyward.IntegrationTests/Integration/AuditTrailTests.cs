@@ -149,6 +149,28 @@ public sealed class AuditTrailTests(KeywardSystem system)
         Assert.All(await otherAuditor.QueryAsync("pageSize=200&descending=true"), e => Assert.Contains("\"tenantId\":\"tenant-a\"", e.GetProperty("event").GetString()));
     }
 
+    [Fact]
+    public async Task The_gateway_records_refused_tokens_and_refused_clients_in_the_named_tenants_trail()
+    {
+        var intruder = NewUser("intruder");
+        var expired = system.Tenants.Token(intruder, tenant: TestTenants.TenantC, lifetime: TimeSpan.FromMinutes(-5));
+        using (var http = system.Http(system.Gateway, expired))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/v1/keys/whoami")).StatusCode);
+        }
+
+        var oldClient = OcsClient.For(system, intruder, TestTenants.TenantC, userAgent: "Mozilla/5.0 (Linux) mirall/2.0.0");
+        Assert.Equal(HttpStatusCode.Forbidden, (await oldClient.GetAsync("server-key")).Status);
+
+        var auditor = AuditTrailClient.For(system, TestTenants.TenantC);
+        var entries = await auditor.WaitForAsync($"actor={intruder}", 2);
+        var refusedToken = Assert.Single(entries, e => e.GetProperty("action").GetString() == "auth.token.refused");
+        Assert.Equal("denied", refusedToken.GetProperty("outcome").GetString());
+        Assert.StartsWith("the token expired at", refusedToken.GetProperty("reason").GetString());
+        Assert.Contains("\"subject_verified\":\"false\"", refusedToken.GetProperty("event").GetString());
+        Assert.Single(entries, e => e.GetProperty("action").GetString() == "ocs.client.refused");
+    }
+
     [Theory]
     [InlineData("/v1/audit/events")]
     [InlineData("/v1/audit/head")]
