@@ -17,6 +17,12 @@ public sealed class Checkpointer(ChainStore chain, CaClient ca, ServiceTokens to
 {
     public async Task SignIfDueAsync(string tenantId, long headSequence, byte[] headHash, CancellationToken cancellationToken)
     {
+        if (!tokens.CanMint)
+        {
+            // Without the service identity's private key there is no way to ask the CA; the chain goes on unsigned.
+            return;
+        }
+
         var last = await chain.LastCheckpointAsync(tenantId, cancellationToken);
         if (!CheckpointOptions.IsDue(headSequence, last?.Sequence ?? 0, last?.SignedAt, clock.GetUtcNow(), options.Value))
         {

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Keyward.AuditTrail;
+using MassTransit;
+using Npgsql;
+
+namespace Keyward.Bench;
+
+/// <summary>
+/// P3: audit events per second end to end (published → chained and committed by the audit service), next to
+/// raw MassTransit publish-with-confirm per second on the same broker, published the same way.
+/// </summary>
+public static class AuditThroughput
+{
+    private const int PublishWindow = 500;
+
+    public static async Task<BenchFigure> RunAsync(StackEnvironment stack, int events)
+    {
+        var rabbit = new Uri(stack["KEYWARD_RABBITMQ_TEST"]);
+        Console.WriteLine($"P3: {events:N0} events; reference: raw publish-with-confirm of as many messages");
+
+        var raw = await RawPublishRateAsync(rabbit, events);
+        Console.WriteLine($"    raw MassTransit publish with confirm: {raw:N0} msg/s");
+
+        await using var audit = await ServiceUnderBench.StartAsync(stack, "audit", "Keyward.Audit", new Dictionary<string, string>
+        {
+            ["Keyward__Audit__Checkpoints__EveryEntries"] = int.MaxValue.ToString(),
+            ["Keyward__Services__certificate-authority"] = "http://127.0.0.1:9",
+        });
+        var tenant = $"bench-{Guid.NewGuid():N}"[..20];
+        var endToEnd = await EndToEndRateAsync(rabbit, stack["KEYWARD_POSTGRES_TEST"], tenant, events);
+        Console.WriteLine($"    audit end to end (published → chained): {endToEnd:N0} events/s  [tenant {tenant}]");
+        LastTenant = tenant;
+        return new BenchFigure("P3", "audit events chained per second, end to end", "events/s", endToEnd,
+            "raw MassTransit publish-with-confirm", raw, $"{events} events, publish window {PublishWindow}, audit batch 1000");
+    }
+
+    /// <summary>The tenant the last run chained, for the verification benchmark.</summary>
+    public static string? LastTenant { get; private set; }
+
+    private static async Task<double> RawPublishRateAsync(Uri rabbit, int count)
+    {
+        var received = 0;
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            Host(cfg, rabbit);
+            cfg.ReceiveEndpoint("keyward-bench-sink", e =>
+            {
+                e.PrefetchCount = 2000;
+                e.Handler<BenchPing>(_ =>
+                {
+                    Interlocked.Increment(ref received);
+                    return Task.CompletedTask;
+                });
+            });
+        });
+        await bus.StartAsync();
+        try
+        {
+            var payload = new string('x', 600); // about the size of an audit event
+            await PublishAllAsync(count, i => bus.Publish(new BenchPing(i, payload)));
+            var stopwatch = Stopwatch.StartNew();
+            await PublishAllAsync(count, i => bus.Publish(new BenchPing(i, payload)));
+            return count / stopwatch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    private static async Task<double> EndToEndRateAsync(Uri rabbit, string postgres, string tenant, int count)
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => Host(cfg, rabbit));
+        await bus.StartAsync();
+        try
+        {
+            var start = DateTimeOffset.UtcNow;
+            var stopwatch = Stopwatch.StartNew();
+            await PublishAllAsync(count, i => bus.Publish(Event(tenant, start, i)));
+            var published = stopwatch.Elapsed;
+            await using var data = NpgsqlDataSource.Create(postgres);
+            long head = 0;
+            while (head < count)
+            {
+                await Task.Delay(20);
+                await using var command = data.CreateCommand("select coalesce((select sequence from audit.chain_heads where tenant_id = @t), 0)");
+                command.Parameters.AddWithValue("t", tenant);
+                head = (long)(await command.ExecuteScalarAsync())!;
+                if (stopwatch.Elapsed > TimeSpan.FromMinutes(5))
+                {
+                    throw new TimeoutException($"only {head} of {count} events chained after 5 minutes");
+                }
+            }
+
+            Console.WriteLine($"    (publishing took {published.TotalSeconds:N2} s, chaining finished at {stopwatch.Elapsed.TotalSeconds:N2} s)");
+            return count / stopwatch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    /// <summary>Publishes with a bounded window of unconfirmed messages, as the outbox relay does.</summary>
+    private static async Task PublishAllAsync(int count, Func<int, Task> publish)
+    {
+        for (var i = 0; i < count; i += PublishWindow)
+        {
+            await Task.WhenAll(Enumerable.Range(i, Math.Min(PublishWindow, count - i)).Select(publish));
+        }
+    }
+
+    private static AuditEvent Event(string tenant, DateTimeOffset start, int i) => new()
+    {
+        EventId = Guid.CreateVersion7(start.AddTicks(i)),
+        TenantId = tenant,
+        OccurredAt = start.AddTicks(i),
+        Actor = new AuditActor($"user-{i % 50}", ["user"], "10.1.2.3", "Mozilla/5.0 (Linux) mirall/3.13.0"),
+        Action = "metadata.lock.acquired",
+        Target = new AuditTarget("folder", (1_000_000 + i % 1000).ToString()),
+        Outcome = AuditOutcome.Success,
+        Details = new Dictionary<string, string> { ["counter"] = i.ToString() },
+        TraceId = ActivityTraceId.CreateRandom().ToString(),
+        Service = "metadata",
+    };
+
+    private static void Host(IRabbitMqBusFactoryConfigurator cfg, Uri rabbit)
+    {
+        var user = rabbit.UserInfo.Split(':');
+        cfg.Host(rabbit.Host, (ushort)rabbit.Port, Uri.UnescapeDataString(rabbit.AbsolutePath.TrimStart('/')) is { Length: > 0 } vhost ? vhost : "/", h =>
+        {
+            h.Username(user[0]);
+            h.Password(user.Length > 1 ? user[1] : "guest");
+        });
+    }
+}
+
+public sealed record BenchPing(int Number, string Payload);

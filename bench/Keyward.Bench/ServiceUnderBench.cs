@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Keyward.Bench;
+
+/// <summary>A Keyward service started from its Release build for a benchmark, stopped by PID at the end.</summary>
+public sealed class ServiceUnderBench : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServiceUnderBench(Process process, int httpPort, TimeSpan startup)
+    {
+        _process = process;
+        HttpPort = httpPort;
+        Startup = startup;
+    }
+
+    public int HttpPort { get; }
+
+    public TimeSpan Startup { get; }
+
+    public int Pid => _process.Id;
+
+    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, string assembly, IDictionary<string, string>? overrides = null)
+    {
+        var directory = Path.Combine(stack.RepositoryRoot, "services", name, "bin", "Release", "net10.0");
+        var ports = FreePorts(2);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, assembly + ".dll")])
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["Keyward__BindAddress"] = "127.0.0.1";
+        start.Environment["Keyward__Ports__Http"] = ports[0].ToString();
+        start.Environment["Keyward__Ports__Grpc"] = ports[1].ToString();
+        start.Environment["ConnectionStrings__Postgres"] = stack["KEYWARD_POSTGRES_TEST"];
+        start.Environment["ConnectionStrings__RabbitMq"] = stack["KEYWARD_RABBITMQ_TEST"];
+        start.Environment["SOFTHSM2_CONF"] = stack["SOFTHSM2_CONF"];
+        start.Environment["Keyward__Hsm__ModulePath"] = stack["KEYWARD_HSM_MODULE"];
+        start.Environment["Keyward__Hsm__TokenLabel"] = stack["KEYWARD_HSM_TOKEN_TEST"];
+        start.Environment["Keyward__Hsm__Pin"] = stack["KEYWARD_HSM_PIN"];
+        start.Environment["Keyward__Tenants__dev__Issuer"] = stack["KEYWARD_DEV_ISSUER"];
+        start.Environment["Keyward__Tenants__dev__SigningKeyFiles__0"] = stack["KEYWARD_DEV_JWT_PUBLIC_KEY"];
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{name} exited during start-up; is it built (dotnet build -c Release)?");
+            }
+
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{ports[0]}/readyz")).IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (stopwatch.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"{name} not ready after 60 s");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed);
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
