@@ -9,6 +9,11 @@ public static class Vectors
     {
         get
         {
+            if (Environment.GetEnvironmentVariable("KEYWARD_VECTORS") is { Length: > 0 } configured)
+            {
+                return configured;
+            }
+
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             {
                 var candidate = Path.Combine(dir.FullName, "..", "shared", "reference", "vectors");
@@ -18,7 +23,7 @@ public static class Vectors
                 }
             }
 
-            throw new InvalidOperationException("../shared/reference/vectors not found next to the repository.");
+            throw new InvalidOperationException("The Nextcloud test vectors were not found: expected ../shared/reference/vectors next to the repository, or set KEYWARD_VECTORS to their folder.");
         }
     }
 
