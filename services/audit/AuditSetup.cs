@@ -22,7 +22,9 @@ public static class AuditSetup
             ?? throw new InvalidOperationException($"ConnectionStrings:{MartenDefaults.ConnectionStringName} is not configured.");
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         // Before the bus: the chain's tables exist before the first event is consumed.
-        builder.Services.AddHostedService<ChainSchemaMigration>();
+        builder.Services.AddSingleton<ChainSchemaMigration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ChainSchemaMigration>());
+        builder.Services.AddSingleton<Keyward.Common.Hosting.ISchemaMigration>(sp => sp.GetRequiredService<ChainSchemaMigration>());
         builder.Services.AddHealthChecks().AddNpgSql(connectionString, name: "postgresql", tags: [HealthDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton<ChainStore>();
         builder.Services.AddSingleton<Checkpointer>();

@@ -8,4 +8,4 @@ builder.AddAudit();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapAudit();
-app.Run();
+await app.RunKeywardAsync();

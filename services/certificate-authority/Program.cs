@@ -8,4 +8,4 @@ builder.AddCertificateAuthority();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapCertificateAuthority();
-app.Run();
+await app.RunKeywardAsync();

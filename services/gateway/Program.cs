@@ -9,4 +9,4 @@ var app = builder.Build();
 // The gateway's own gRPC health service (the readiness of everything behind it) is for token holders.
 app.UseServiceDefaults(requireAuthForGrpcHealth: true);
 app.MapGateway();
-app.Run();
+await app.RunKeywardAsync();

@@ -8,4 +8,4 @@ builder.AddKeyserver();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapKeyserver();
-app.Run();
+await app.RunKeywardAsync();

@@ -8,4 +8,4 @@ builder.AddMetadata();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapMetadata();
-app.Run();
+await app.RunKeywardAsync();

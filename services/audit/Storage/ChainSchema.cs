@@ -96,8 +96,10 @@ public static class ChainSchema
 }
 
 /// <summary>Applies the chain schema before the consumer starts, waiting for PostgreSQL if it is not up yet.</summary>
-public sealed class ChainSchemaMigration(NpgsqlDataSource dataSource, ILogger<ChainSchemaMigration> logger) : IHostedService
+public sealed class ChainSchemaMigration(NpgsqlDataSource dataSource, ILogger<ChainSchemaMigration> logger) : IHostedService, Keyward.Common.Hosting.ISchemaMigration
 {
+    public Task ApplyAsync(CancellationToken cancellationToken) => StartAsync(cancellationToken);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)

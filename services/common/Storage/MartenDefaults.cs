@@ -38,6 +38,7 @@ public static class MartenDefaults
             .ApplyAllDatabaseChangesOnStartup();
 
         builder.Services.AddScoped<TenantSessions>();
+        builder.Services.AddSingleton<Hosting.ISchemaMigration, Hosting.MartenSchemaMigration>();
         builder.Services.AddHealthChecks()
             .AddNpgSql(connectionString, name: "postgresql", tags: [HealthDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         return builder;
