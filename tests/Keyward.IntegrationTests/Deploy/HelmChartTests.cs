@@ -1,0 +1,147 @@
+using System.Text.Json.Nodes;
+
+namespace Keyward.IntegrationTests.Deploy;
+
+/// <summary>The chart lints, renders with the default and a production-like values file, and what it renders is safe.</summary>
+public sealed class HelmChartTests
+{
+    private const string PostgresPassword = "pg-secret-value-7f3a";
+    private const string RabbitPassword = "mq-secret-value-9c1b";
+    private const string HsmPin = "hsm-pin-value-2d8e";
+
+    public static TheoryData<string> ValueSets => new() { "default", "production" };
+
+    private static string[] Values(string set) => set == "production" ? ["-f", HelmChart.ProductionValues] : [];
+
+    private static IEnumerable<JsonObject> Kind(IEnumerable<JsonObject> manifests, string kind) => manifests.Where(m => (string?)m["kind"] == kind);
+
+    private static string Name(JsonObject manifest) => (string)manifest["metadata"]!["name"]!;
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task The_chart_passes_helm_lint_strict(string set)
+    {
+        var (exitCode, output) = await HelmChart.RunAsync(["lint", "--strict", HelmChart.ChartPath, .. Values(set)]);
+
+        Assert.True(exitCode == 0, output);
+    }
+
+    [Fact]
+    public async Task The_values_schema_refuses_what_it_does_not_know()
+    {
+        var (badMode, _) = await HelmChart.RunAsync("lint", "--strict", HelmChart.ChartPath, "--set", "hsm.mode=cloudhsm");
+        var (unknownKey, _) = await HelmChart.RunAsync("lint", "--strict", HelmChart.ChartPath, "--set", "postgres.hostname=x");
+        var (rootUser, _) = await HelmChart.RunAsync("lint", "--strict", HelmChart.ChartPath, "--set", "podSecurityContext.runAsNonRoot=false");
+
+        Assert.NotEqual(0, badMode);
+        Assert.NotEqual(0, unknownKey);
+        Assert.NotEqual(0, rootUser);
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task Every_pod_runs_non_root_read_only_without_privilege_escalation_with_probes(string set)
+    {
+        var manifests = await HelmChart.TemplateAsync(Values(set));
+        var deployments = Kind(manifests, "Deployment").ToList();
+
+        Assert.True(deployments.Count >= 5);
+        foreach (var deployment in deployments)
+        {
+            var pod = deployment["spec"]!["template"]!["spec"]!;
+            Assert.Equal("true", pod["securityContext"]!["runAsNonRoot"]!.ToString());
+            var containers = pod["containers"]!.AsArray().Concat(pod["initContainers"]?.AsArray() ?? []).Select(c => c!.AsObject()).ToList();
+            foreach (var container in containers)
+            {
+                Assert.Equal("false", container["securityContext"]!["allowPrivilegeEscalation"]!.ToString());
+                Assert.Equal("true", container["securityContext"]!["readOnlyRootFilesystem"]!.ToString());
+                Assert.Contains("ALL", container["securityContext"]!["capabilities"]?["drop"]?.ToJsonString() ?? "ALL");
+            }
+
+            if (Name(deployment).EndsWith("otel-collector", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var main = pod["containers"]![0]!;
+            Assert.Equal("/healthz", (string)main["livenessProbe"]!["httpGet"]!["path"]!);
+            Assert.Equal("/readyz", (string)main["readinessProbe"]!["httpGet"]!["path"]!);
+            Assert.NotNull(main["resources"]!["limits"]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task Only_the_gateway_is_reachable_from_outside_and_only_the_CA_reaches_the_HSM(string set)
+    {
+        var policies = Kind(await HelmChart.TemplateAsync(Values(set)), "NetworkPolicy").ToDictionary(p => Name(p).Replace("test-keyward-", ""));
+
+        Assert.Equal(["audit", "certificate-authority", "gateway", "keyserver", "metadata"], policies.Keys.Order());
+        foreach (var (service, policy) in policies)
+        {
+            var grpcIngress = policy["spec"]!["ingress"]!.AsArray().Where(rule => rule!["ports"]!.AsArray().Any(p => p!["port"]!.ToString() == "8081")).ToList();
+            if (service == "gateway")
+            {
+                continue;
+            }
+
+            // Inside the cluster only, and only from named Keyward services.
+            Assert.All(grpcIngress, rule => Assert.All(rule!["from"]!.AsArray(), peer => Assert.NotNull(peer!["podSelector"])));
+        }
+
+        var withIpBlocks = policies.Where(p => p.Value.ToJsonString().Contains("10.20.30.0/28")).Select(p => p.Key).ToList();
+        if (set == "production")
+        {
+            Assert.Equal(["certificate-authority"], withIpBlocks);
+        }
+    }
+
+    [Fact]
+    public async Task No_secret_value_ends_up_in_a_ConfigMap()
+    {
+        var manifests = await HelmChart.TemplateAsync(
+            "--set", "postgres.existingSecret=", "--set-string", $"postgres.password={PostgresPassword}",
+            "--set", "rabbitmq.existingSecret=", "--set-string", $"rabbitmq.password={RabbitPassword}",
+            "--set-string", $"hsm.pin={HsmPin}", "--set", "serviceIdentity.existingSecret=",
+            "--set-string", "serviceIdentity.publicKey=PUBLIC", "--set-string", "serviceIdentity.privateKey=PRIVATE-KEY-MATERIAL");
+
+        var configMaps = string.Join('\n', Kind(manifests, "ConfigMap").Select(m => m.ToJsonString()));
+        var deployments = string.Join('\n', Kind(manifests, "Deployment").Select(m => m.ToJsonString()));
+        var secrets = string.Join('\n', Kind(manifests, "Secret").Select(m => m.ToJsonString()));
+
+        foreach (var secret in new[] { PostgresPassword, RabbitPassword, HsmPin, "PRIVATE-KEY-MATERIAL" })
+        {
+            Assert.DoesNotContain(secret, configMaps);
+            Assert.DoesNotContain(secret, deployments);
+            Assert.Contains(secret, secrets);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task Autoscaling_is_only_for_the_stateless_services(string set)
+    {
+        var manifests = await HelmChart.TemplateAsync(Values(set));
+
+        var scaled = Kind(manifests, "HorizontalPodAutoscaler").Select(h => (string)h["spec"]!["scaleTargetRef"]!["name"]!).Order();
+
+        Assert.Equal(["test-keyward-gateway", "test-keyward-keyserver", "test-keyward-metadata"], scaled);
+        Assert.Equal(5, Kind(manifests, "PodDisruptionBudget").Count());
+        Assert.Equal(5, Kind(manifests, "Service").Count(s => !Name(s).Contains("otel")));
+    }
+
+    [Fact]
+    public async Task Production_mode_mounts_the_vendor_module_and_runs_a_schema_migration_first()
+    {
+        var manifests = await HelmChart.TemplateAsync(Values("production"));
+        var ca = Kind(manifests, "Deployment").Single(d => Name(d) == "test-keyward-certificate-authority");
+        var pod = ca["spec"]!["template"]!["spec"]!;
+
+        Assert.Contains(pod["volumes"]!.AsArray(), v => (string?)v!["name"] == "hsm-module" && v["csi"] is not null);
+        Assert.Contains(pod["initContainers"]!.AsArray(), c => (string?)c!["name"] == "migrate");
+        Assert.DoesNotContain(manifests, m => (string?)m["kind"] == "PersistentVolumeClaim");
+        var caConfig = Kind(manifests, "ConfigMap").Single(c => Name(c) == "test-keyward-certificate-authority");
+        Assert.Equal("/opt/hsm/lib/libvendorpkcs11.so", (string)caConfig["data"]!["Keyward__Hsm__ModulePath"]!);
+        Assert.Contains(manifests, m => (string?)m["kind"] == "Deployment" && Name(m).EndsWith("otel-collector", StringComparison.Ordinal));
+    }
+}
