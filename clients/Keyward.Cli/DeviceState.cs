@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Keyward.Cli;
+
+/// <summary>
+/// What this device keeps between commands, in KEYWARD_HOME (default ~/.keyward), readable by its owner
+/// only: the user's key pair, the server key, the certificates pinned on first use, and per folder the last
+/// counter and key checksums seen (a server rolling metadata back is then noticed).
+/// </summary>
+public sealed class DeviceState
+{
+    public string UserId { get; set; } = "";
+
+    public string PrivateKeyPem { get; set; } = "";
+
+    public string CertificatePem { get; set; } = "";
+
+    public string ServerKeyPem { get; set; } = "";
+
+    /// <summary>User id → SHA-256 fingerprint of the certificate first seen for them.</summary>
+    public Dictionary<string, string> PinnedCertificates { get; set; } = new();
+
+    /// <summary>Local folder name → server folder id.</summary>
+    public Dictionary<string, string> Folders { get; set; } = new();
+
+    public Dictionary<string, long> LastCounters { get; set; } = new();
+
+    public Dictionary<string, List<string>> LastChecksums { get; set; } = new();
+
+    public static string Home => Environment.GetEnvironmentVariable("KEYWARD_HOME") is { Length: > 0 } home
+        ? home
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".keyward");
+
+    /// <summary>Where encrypted file bodies live: the stand-in for Nextcloud's file layer (KEYWARD_STORE).</summary>
+    public static string Store => Environment.GetEnvironmentVariable("KEYWARD_STORE") is { Length: > 0 } store ? store : Path.Combine(Home, "store");
+
+    private static string FilePath => Path.Combine(Home, "device.json");
+
+    public static bool Exists => File.Exists(FilePath);
+
+    public static DeviceState Load()
+    {
+        if (!Exists)
+        {
+            throw new CliError($"this device has no keys yet ({FilePath}): run `keyward init` (first device) or `keyward device add` (another device)");
+        }
+
+        return JsonSerializer.Deserialize<DeviceState>(File.ReadAllText(FilePath)) ?? throw new CliError($"{FilePath} is damaged");
+    }
+
+    public void Save()
+    {
+        Directory.CreateDirectory(Home);
+        var path = FilePath;
+        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    public RSA PrivateKey()
+    {
+        var key = RSA.Create();
+        key.ImportFromPem(PrivateKeyPem);
+        return key;
+    }
+
+    public string FolderId(string folder) =>
+        Folders.TryGetValue(folder, out var id) ? id
+        : folder.All(char.IsAsciiDigit) ? folder
+        : throw new CliError($"no folder called '{folder}' on this device (use its id, or `keyward folder create`)");
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Keyward.Client;
+
+namespace Keyward.Cli;
+
+/// <summary>
+/// One encrypted root folder as this device sees it: fetched, decrypted and verified like a Nextcloud client
+/// does, changed locally, then written back under a lock with the next counter.
+/// </summary>
+public sealed class FolderSession
+{
+    private FolderSession(string folderId, FolderContent content, byte[] metadataKey, List<FolderUser> users)
+    {
+        FolderId = folderId;
+        Content = content;
+        MetadataKey = metadataKey;
+        Users = users;
+    }
+
+    public string FolderId { get; }
+
+    public FolderContent Content { get; }
+
+    public byte[] MetadataKey { get; private set; }
+
+    public List<FolderUser> Users { get; }
+
+    public static FolderSession New(string folderId, DeviceState device)
+    {
+        var content = new FolderContent { Counter = 0 };
+        var key = MetadataV2.Rotate(content);
+        return new FolderSession(folderId, content, key, [new FolderUser(device.UserId, device.CertificatePem)]);
+    }
+
+    public static async Task<FolderSession> OpenAsync(OcsApi api, DeviceState device, string folderId)
+    {
+        var (status, data, message, response) = await api.SendAsync(HttpMethod.Get, $"meta-data/{folderId}");
+        if (status != 200)
+        {
+            throw new CliError($"cannot read folder {folderId}: {status} {message}");
+        }
+
+        var metadata = data!["meta-data"]!.GetValue<string>();
+        var signature = response.Headers.TryGetValues("X-NC-E2EE-SIGNATURE", out var values) ? values.Single() : "";
+        using var privateKey = device.PrivateKey();
+        byte[] key;
+        try
+        {
+            key = MetadataV2.UnwrapKey(metadata, device.UserId, privateKey);
+        }
+        catch (CryptographicException)
+        {
+            throw new CliError($"folder {folderId} is not shared with {device.UserId} (its metadata key is not wrapped for this user)");
+        }
+
+        var content = MetadataV2.Open(metadata, key);
+        var users = MetadataV2.Users(metadata).ToList();
+        var check = MetadataV2.Verify(metadata, signature, key, content, device.ServerKeyPem, users,
+            device.LastCounters.TryGetValue(folderId, out var counter) ? counter : null, device.LastChecksums.GetValueOrDefault(folderId));
+        if (!check.IsValid)
+        {
+            throw new CliError($"folder {folderId}: the metadata does not verify — {check.Problem}");
+        }
+
+        Remember(device, folderId, content);
+        return new FolderSession(folderId, content, key, users);
+    }
+
+    /// <summary>A new metadata key (sharing and unsharing): its checksum joins the list, nothing is re-encrypted.</summary>
+    public void RotateKey() => MetadataKey = MetadataV2.Rotate(Content);
+
+    /// <summary>Writes the folder back: lock with counter+1, create or update, unlock (abort on failure).</summary>
+    public async Task SaveAsync(OcsApi api, DeviceState device, bool create)
+    {
+        Content.Counter++;
+        var metadata = MetadataV2.Seal(Content, MetadataKey, Users);
+        using var privateKey = device.PrivateKey();
+        var signature = MetadataV2.Sign(metadata, privateKey, device.CertificatePem);
+        var counter = Content.Counter.ToString(CultureInfo.InvariantCulture);
+        var locked = await api.OkAsync(HttpMethod.Post, $"lock/{FolderId}", headers: new Dictionary<string, string> { ["X-NC-E2EE-COUNTER"] = counter });
+        var token = locked!["e2e-token"]!.GetValue<string>();
+        var headers = new Dictionary<string, string> { ["e2e-token"] = token, ["X-NC-E2EE-SIGNATURE"] = signature };
+        try
+        {
+            await api.OkAsync(create ? HttpMethod.Post : HttpMethod.Put, $"meta-data/{FolderId}", new Dictionary<string, string> { ["metaData"] = metadata }, headers);
+        }
+        catch
+        {
+            await api.SendAsync(HttpMethod.Delete, $"lock/{FolderId}?abort=true", headers: new Dictionary<string, string> { ["e2e-token"] = token });
+            throw;
+        }
+
+        await api.OkAsync(HttpMethod.Delete, $"lock/{FolderId}", headers: new Dictionary<string, string> { ["e2e-token"] = token });
+        Remember(device, FolderId, Content);
+    }
+
+    private static void Remember(DeviceState device, string folderId, FolderContent content)
+    {
+        device.LastCounters[folderId] = content.Counter;
+        device.LastChecksums[folderId] = content.KeyChecksums?.ToList() ?? [];
+        device.Save();
+    }
+}

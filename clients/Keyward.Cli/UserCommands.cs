@@ -1,0 +1,311 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Keyward.Client;
+
+namespace Keyward.Cli;
+
+/// <summary>The user's commands: keys, devices, folders and files, sharing.</summary>
+public static class UserCommands
+{
+    public static IEnumerable<Command> Create() => [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare()];
+
+    private static Command Init()
+    {
+        var command = new Command("init", "first device: make your key pair and 12-word mnemonic, get a certificate, upload the encrypted private key");
+        command.SetAction(_ => Run(async () =>
+        {
+            using var api = new OcsApi();
+            var (status, _, _, _) = await api.SendAsync(HttpMethod.Get, "private-key");
+            if (status == 200)
+            {
+                throw new CliError($"{api.UserId} already has keys on the server: on this device run `keyward device add`");
+            }
+
+            var serverKey = await api.ServerKeyAsync();
+            using var key = DeviceKeys.NewKeyPair();
+            var mnemonic = Mnemonics.Generate();
+            Progress("requesting a certificate for your new key…");
+            var certificate = (await api.OkAsync(HttpMethod.Post, "public-key", new Dictionary<string, string> { ["csr"] = DeviceKeys.CreateCsr(key, api.UserId) }))!["public-key"]!.GetValue<string>();
+            if (!DeviceKeys.IsIssuedBy(certificate, serverKey) || !DeviceKeys.Matches(certificate, key))
+            {
+                throw new CliError("the server returned a certificate that is not for this key or not signed by its server key; nothing was stored");
+            }
+
+            Progress("encrypting your private key with the mnemonic (PBKDF2, 600 000 rounds)…");
+            await api.OkAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = PrivateKeyVault.Encrypt(key, mnemonic) });
+            new DeviceState
+            {
+                UserId = api.UserId,
+                PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
+                CertificatePem = certificate,
+                ServerKeyPem = serverKey,
+                PinnedCertificates = { [api.UserId] = DeviceKeys.Fingerprint(certificate) },
+            }.Save();
+            Console.WriteLine("Your 12-word mnemonic. Write it down now: it is shown once, never sent, and the only way to add a device or recover your files:");
+            Console.WriteLine();
+            Console.WriteLine($"    {mnemonic}");
+            Console.WriteLine();
+            Console.WriteLine($"Keys for {api.UserId} are set up (certificate {DeviceKeys.Fingerprint(certificate)[..16]}…).");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Device()
+    {
+        var mnemonic = new Option<string?>("--mnemonic") { Description = "the 12 words (read from standard input when omitted)" };
+        var add = new Command("add", "another device: fetch your encrypted private key and open it with your mnemonic") { mnemonic };
+        add.SetAction(parse => Run(async () =>
+        {
+            var words = parse.GetValue(mnemonic) ?? Console.In.ReadLine() ?? "";
+            if (!Mnemonics.IsValid(words))
+            {
+                throw new CliError("that is not a valid 12-word mnemonic (check the words and their order)");
+            }
+
+            using var api = new OcsApi();
+            var blob = (await api.OkAsync(HttpMethod.Get, "private-key"))!["private-key"]!.GetValue<string>();
+            RSA key;
+            try
+            {
+                key = PrivateKeyVault.Decrypt(blob, words);
+            }
+            catch (CryptographicException)
+            {
+                throw new CliError("the mnemonic does not open your private key");
+            }
+
+            using (key)
+            {
+                var serverKey = await api.ServerKeyAsync();
+                var certificate = await api.CertificateOfAsync(api.UserId);
+                if (!DeviceKeys.Matches(certificate, key) || !DeviceKeys.IsIssuedBy(certificate, serverKey))
+                {
+                    throw new CliError("your stored certificate does not match your private key or the server key");
+                }
+
+                new DeviceState
+                {
+                    UserId = api.UserId,
+                    PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
+                    CertificatePem = certificate,
+                    ServerKeyPem = serverKey,
+                    PinnedCertificates = { [api.UserId] = DeviceKeys.Fingerprint(certificate) },
+                }.Save();
+            }
+
+            Console.WriteLine($"This device now holds {api.UserId}'s keys.");
+            return 0;
+        }));
+        var device = new Command("device", "devices of your account");
+        device.Subcommands.Add(add);
+        return device;
+    }
+
+    private static Command Folder()
+    {
+        var name = new Argument<string>("name") { Description = "a local name for the folder" };
+        var create = new Command("create", "create an end-to-end encrypted folder") { name };
+        create.SetAction(parse => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            var folderName = parse.GetValue(name)!;
+            if (device.Folders.ContainsKey(folderName))
+            {
+                throw new CliError($"a folder called '{folderName}' exists on this device already");
+            }
+
+            using var api = new OcsApi();
+            // The file id would come from Nextcloud's file layer; here the CLI picks one.
+            var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await api.OkAsync(HttpMethod.Put, $"encrypted/{id}");
+            await FolderSession.New(id, device).SaveAsync(api, device, create: true);
+            device.Folders[folderName] = id;
+            device.Save();
+            Console.WriteLine($"created encrypted folder '{folderName}' (id {id})");
+            return 0;
+        }));
+        var folder = new Command("folder", "encrypted folders");
+        folder.Subcommands.Add(create);
+        return folder;
+    }
+
+    private static Command Put()
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name or id" };
+        var file = new Argument<FileInfo>("file") { Description = "the file to encrypt and add" };
+        var command = new Command("put", "encrypt a file into a folder") { folder, file };
+        command.SetAction(parse => Run(async () =>
+        {
+            var source = parse.GetValue(file)!;
+            if (!source.Exists)
+            {
+                throw new CliError($"no such file: {source.FullName}");
+            }
+
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            var session = await FolderSession.OpenAsync(api, device, device.FolderId(parse.GetValue(folder)!));
+            Progress($"encrypting {source.Name} ({source.Length:N0} bytes)…");
+            var existing = session.Content.Files.FirstOrDefault(f => f.Value.Filename == source.Name).Key;
+            var (body, entry) = FileCrypto.Encrypt(await File.ReadAllBytesAsync(source.FullName), source.Name, "application/octet-stream");
+            // An update keeps the object name, with a new key and nonce (reference §f).
+            var objectName = existing ?? FileCrypto.NewObjectName();
+            var directory = Path.Combine(DeviceState.Store, session.FolderId);
+            Directory.CreateDirectory(directory);
+            await File.WriteAllBytesAsync(Path.Combine(directory, objectName), body);
+            session.Content.Files[objectName] = entry;
+            Progress("writing the folder's metadata under a lock…");
+            await session.SaveAsync(api, device, create: false);
+            Console.WriteLine($"{source.Name} → {objectName}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Get()
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name or id" };
+        var name = new Argument<string>("name") { Description = "the file's name in the folder" };
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "where to write it (default: standard output)" };
+        var command = new Command("get", "decrypt a file from a folder") { folder, name, output };
+        command.SetAction(parse => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            var session = await FolderSession.OpenAsync(api, device, device.FolderId(parse.GetValue(folder)!));
+            var wanted = parse.GetValue(name)!;
+            var (objectName, entry) = session.Content.Files.FirstOrDefault(f => f.Value.Filename == wanted);
+            if (entry is null)
+            {
+                throw new CliError($"no file '{wanted}' in folder {session.FolderId}");
+            }
+
+            var path = Path.Combine(DeviceState.Store, session.FolderId, objectName);
+            if (!File.Exists(path))
+            {
+                throw new CliError($"the encrypted body of '{wanted}' ({objectName}) is not in the store {DeviceState.Store}");
+            }
+
+            var content = FileCrypto.Decrypt(await File.ReadAllBytesAsync(path), entry);
+            if (parse.GetValue(output) is { } target)
+            {
+                await File.WriteAllBytesAsync(target.FullName, content);
+            }
+            else
+            {
+                await using var stdout = Console.OpenStandardOutput();
+                await stdout.WriteAsync(content);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name or id" };
+        var command = new Command("ls", "list a folder's files and who it is shared with") { folder };
+        command.SetAction(parse => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            var session = await FolderSession.OpenAsync(api, device, device.FolderId(parse.GetValue(folder)!));
+            foreach (var file in session.Content.Files.Values.OrderBy(f => f.Filename, StringComparer.Ordinal))
+            {
+                Console.WriteLine(file.Filename);
+            }
+
+            Console.Error.WriteLine($"users: {string.Join(", ", session.Users.Select(u => u.UserId))}; counter {session.Content.Counter}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Share() => ShareCommand("share", "share a folder with a user: a new metadata key, wrapped for everyone including them", add: true);
+
+    private static Command Unshare() => ShareCommand("unshare", "stop sharing a folder with a user: a new metadata key for the others (files are not re-encrypted)", add: false);
+
+    private static Command ShareCommand(string name, string description, bool add)
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name or id" };
+        var user = new Argument<string>("user") { Description = "the user id" };
+        var acceptNew = new Option<bool>("--accept-new-certificate") { Description = "trust a certificate that differs from the one pinned for this user" };
+        var command = new Command(name, description) { folder, user };
+        if (add)
+        {
+            command.Options.Add(acceptNew);
+        }
+
+        command.SetAction(parse => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            var session = await FolderSession.OpenAsync(api, device, device.FolderId(parse.GetValue(folder)!));
+            var userId = parse.GetValue(user)!;
+            if (add)
+            {
+                if (session.Users.Any(u => u.UserId == userId))
+                {
+                    throw new CliError($"the folder is already shared with {userId}");
+                }
+
+                var certificate = await api.CertificateOfAsync(userId);
+                if (!DeviceKeys.IsIssuedBy(certificate, device.ServerKeyPem))
+                {
+                    throw new CliError($"{userId}'s certificate was not issued by the server key; not sharing");
+                }
+
+                var fingerprint = DeviceKeys.Fingerprint(certificate);
+                if (device.PinnedCertificates.TryGetValue(userId, out var pinned) && pinned != fingerprint && !parse.GetValue(acceptNew))
+                {
+                    throw new CliError($"WARNING: {userId}'s certificate changed since you last saw it ({pinned[..16]}… → {fingerprint[..16]}…); check with them, then use --accept-new-certificate");
+                }
+
+                device.PinnedCertificates[userId] = fingerprint;
+                session.Users.Add(new FolderUser(userId, certificate));
+            }
+            else if (session.Users.RemoveAll(u => u.UserId == userId) == 0)
+            {
+                throw new CliError($"the folder is not shared with {userId}");
+            }
+            else if (userId == device.UserId)
+            {
+                throw new CliError("you cannot unshare your own folder from yourself");
+            }
+
+            session.RotateKey();
+            await session.SaveAsync(api, device, create: false);
+            Console.WriteLine(add ? $"shared with {userId}" : $"{userId} removed; they cannot read what is written from now on");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Progress(string message) => Console.Error.WriteLine(message);
+
+    /// <summary>Runs a command; every failure is one line on standard error and a non-zero exit.</summary>
+    public static async Task<int> Run(Func<Task<int>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (CliError e)
+        {
+            Console.Error.WriteLine($"keyward: {e.Message}");
+            return 1;
+        }
+        catch (CryptographicException e)
+        {
+            Console.Error.WriteLine($"keyward: cryptographic check failed: {e.Message}");
+            return 1;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"keyward: {e.Message}");
+            return 1;
+        }
+    }
+}
