@@ -79,6 +79,47 @@ public sealed class OcsApi : IDisposable
         return status == 200 ? data : throw new CliError($"{method} {endpoint}: {status} {message}".TrimEnd());
     }
 
+    /// <summary>Keyward's own REST API (JSON transcoding) through the same gateway.</summary>
+    public async Task<JsonNode?> RestAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliError($"cannot reach the gateway at {_http.BaseAddress}: {e.Message}");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            JsonNode? json = null;
+            try
+            {
+                json = text.Length == 0 ? null : JsonNode.Parse(text);
+            }
+            catch (JsonException)
+            {
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var message = (json as JsonObject)?["message"]?.GetValue<string>() ?? response.ReasonPhrase;
+                throw new CliError($"{method} {path}: {(int)response.StatusCode} {message}");
+            }
+
+            return json;
+        }
+    }
+
     public async Task<string> ServerKeyAsync() => (await OkAsync(HttpMethod.Get, "server-key"))!["public-key"]!.GetValue<string>();
 
     public async Task<string> CertificateOfAsync(string userId)

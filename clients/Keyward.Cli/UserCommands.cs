@@ -7,7 +7,8 @@ namespace Keyward.Cli;
 /// <summary>The user's commands: keys, devices, folders and files, sharing.</summary>
 public static class UserCommands
 {
-    public static IEnumerable<Command> Create() => [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare()];
+    public static IEnumerable<Command> Create() =>
+        [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare(), KeyAdministration.Recovery(), KeyAdministration.Certificates()];
 
     private static Command Init()
     {
@@ -33,6 +34,7 @@ public static class UserCommands
 
             Progress("encrypting your private key with the mnemonic (PBKDF2, 600 000 rounds)…");
             await api.OkAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = PrivateKeyVault.Encrypt(key, mnemonic) });
+            await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key);
             new DeviceState
             {
                 UserId = api.UserId,
@@ -77,21 +79,7 @@ public static class UserCommands
 
             using (key)
             {
-                var serverKey = await api.ServerKeyAsync();
-                var certificate = await api.CertificateOfAsync(api.UserId);
-                if (!DeviceKeys.Matches(certificate, key) || !DeviceKeys.IsIssuedBy(certificate, serverKey))
-                {
-                    throw new CliError("your stored certificate does not match your private key or the server key");
-                }
-
-                new DeviceState
-                {
-                    UserId = api.UserId,
-                    PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
-                    CertificatePem = certificate,
-                    ServerKeyPem = serverKey,
-                    PinnedCertificates = { [api.UserId] = DeviceKeys.Fingerprint(certificate) },
-                }.Save();
+                await AdoptKeyAsync(api, key);
             }
 
             Console.WriteLine($"This device now holds {api.UserId}'s keys.");
@@ -99,6 +87,11 @@ public static class UserCommands
         }));
         var device = new Command("device", "devices of your account");
         device.Subcommands.Add(add);
+        foreach (var command in KeyAdministration.DeviceCommands())
+        {
+            device.Subcommands.Add(command);
+        }
+
         return device;
     }
 
@@ -281,6 +274,27 @@ public static class UserCommands
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Makes a private key this device's, after checking it against the user's certificate and the server key.</summary>
+    public static async Task AdoptKeyAsync(OcsApi api, RSA key)
+    {
+        var serverKey = await api.ServerKeyAsync();
+        var certificate = await api.CertificateOfAsync(api.UserId);
+        if (!DeviceKeys.Matches(certificate, key) || !DeviceKeys.IsIssuedBy(certificate, serverKey))
+        {
+            throw new CliError("your stored certificate does not match your private key or the server key");
+        }
+
+        new DeviceState
+        {
+            UserId = api.UserId,
+            PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
+            CertificatePem = certificate,
+            ServerKeyPem = serverKey,
+            PinnedCertificates = { [api.UserId] = DeviceKeys.Fingerprint(certificate) },
+        }.Save();
+        await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key);
     }
 
     private static void Progress(string message) => Console.Error.WriteLine(message);

@@ -19,6 +19,9 @@ public static class KeyserverSetup
         {
             options.Schema.For<StoredCertificate>();
             options.Schema.For<StoredPrivateKey>();
+            options.Schema.For<StoredDeviceRequest>().Index(r => r.UserId);
+            options.Schema.For<StoredRecoveryPolicy>();
+            options.Schema.For<StoredEscrow>();
             options.AddAuditOutbox();
         });
         builder.AddKeywardMessaging();

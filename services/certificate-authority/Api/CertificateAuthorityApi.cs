@@ -36,7 +36,14 @@ public sealed class CertificateAuthorityApi(
             throw KeywardError.Create(StatusCode.PermissionDenied, ErrorReasons.NotAllowed, "only an admin may have a certificate issued for another user");
         }
 
-        var decision = CsrPolicy.Evaluate(request.CsrPem, userId);
+        var reissue = !string.IsNullOrEmpty(request.ReissueCertificatePem);
+        if (reissue && !caller.IsAdmin)
+        {
+            await audit.RecordAloneAsync(store, "ca.certificate.refused", target, AuditOutcome.Denied(ErrorReasons.NotAllowed));
+            throw KeywardError.Create(StatusCode.PermissionDenied, ErrorReasons.NotAllowed, "only an admin may re-issue a certificate");
+        }
+
+        var decision = reissue ? CsrPolicy.EvaluateReissue(request.ReissueCertificatePem, userId) : CsrPolicy.Evaluate(request.CsrPem, userId);
         if (!decision.Accepted)
         {
             await audit.RecordAloneAsync(store, "ca.certificate.refused", target, AuditOutcome.Denied(decision.Reason!));
@@ -51,7 +58,7 @@ public sealed class CertificateAuthorityApi(
         await using (var session = store.LightweightSession(caller.TenantId))
         {
             RecordKeyGeneration(session, lookup, "certificates");
-            audit.Record(session, "ca.certificate.signed", target, AuditOutcome.Success, new Dictionary<string, string>
+            audit.Record(session, reissue ? "ca.certificate.reissued" : "ca.certificate.signed", target, AuditOutcome.Success, new Dictionary<string, string>
             {
                 ["serial"] = certificate.SerialNumber,
                 ["fingerprint_sha256"] = fingerprint,

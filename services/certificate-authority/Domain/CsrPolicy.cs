@@ -53,6 +53,37 @@ public static class CsrPolicy
         return keyProblem is null ? CsrDecision.Accept(request) : CsrDecision.Refuse(ErrorReasons.KeyPolicy, keyProblem);
     }
 
+    /// <summary>
+    /// An admin re-issue: the user's current certificate stands in for the CSR (the admin has no user key to
+    /// sign one); its subject must still name the user and its key must still pass the key policy.
+    /// </summary>
+    public static CsrDecision EvaluateReissue(string? certificatePem, string userId)
+    {
+        X509Certificate2 current;
+        try
+        {
+            current = X509Certificate2.CreateFromPem(certificatePem);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            return CsrDecision.Refuse(ErrorReasons.CertificateInvalid, "the current certificate does not parse");
+        }
+
+        using (current)
+        {
+            var commonNames = CommonNames(current.SubjectName);
+            if (commonNames.Count != 1 || commonNames[0] != userId)
+            {
+                return CsrDecision.Refuse(ErrorReasons.CnMismatch, CnMismatchMessage);
+            }
+
+            var keyProblem = KeyProblem(current.PublicKey);
+            return keyProblem is null
+                ? CsrDecision.Accept(new CertificateRequest(current.SubjectName, current.PublicKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+                : CsrDecision.Refuse(ErrorReasons.KeyPolicy, keyProblem);
+        }
+    }
+
     public static IReadOnlyList<string> CommonNames(X500DistinguishedName name) =>
         name.EnumerateRelativeDistinguishedNames()
             .Where(rdn => !rdn.HasMultipleElements && rdn.GetSingleElementType().Value == CommonNameOid)

@@ -26,6 +26,8 @@ public static class OcsCapabilities
                     ["enabled"] = true,
                     ["api-version"] = ApiVersion,
                     ["keys-exist"] = status.HasCertificate && status.HasPrivateKey,
+                    // Keyward extension: users are told when an escrow copy of their key is kept for the admins.
+                    ["keyward-recovery-enabled"] = status.RecoveryEnabled,
                 };
                 return new OcsResult(flavor, OcsAnswer.Ok(new JsonObject { ["capabilities"] = new JsonObject { ["end-to-end-encryption"] = block } }));
             }

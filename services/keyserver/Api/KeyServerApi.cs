@@ -19,7 +19,7 @@ namespace Keyward.Keyserver.Api;
 /// Certificates and private-key blobs of the caller's tenant. Every change and every refusal is recorded
 /// in the audit outbox, changes in the same transaction as the change itself.
 /// </summary>
-public sealed class KeyServerApi(TenantContext caller, TenantSessions sessions, IDocumentStore store, AuditRecorder audit, CaClient ca, TimeProvider clock)
+public sealed partial class KeyServerApi(TenantContext caller, TenantSessions sessions, IDocumentStore store, AuditRecorder audit, CaClient ca, TimeProvider clock)
     : KeyServer.KeyServerBase
 {
     private AuditTarget CallerCertificate => new("certificate", caller.UserId);
@@ -149,7 +149,9 @@ public sealed class KeyServerApi(TenantContext caller, TenantSessions sessions, 
         await using var session = sessions.OpenQuerySession();
         var hasCertificate = await session.Query<StoredCertificate>().AnyAsync(c => c.Id == caller.UserId, context.CancellationToken);
         var hasPrivateKey = await session.Query<StoredPrivateKey>().AnyAsync(k => k.Id == caller.UserId, context.CancellationToken);
-        return new KeyStatus { HasCertificate = hasCertificate, HasPrivateKey = hasPrivateKey };
+        var recovery = await session.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, context.CancellationToken);
+        var hasEscrow = await session.Query<StoredEscrow>().AnyAsync(e => e.Id == caller.UserId, context.CancellationToken);
+        return new KeyStatus { HasCertificate = hasCertificate, HasPrivateKey = hasPrivateKey, RecoveryEnabled = recovery is not null, HasEscrow = hasEscrow };
     }
 
     private async Task RefuseIfExistsAsync<T>(string action, AuditTarget target, CancellationToken cancellationToken)

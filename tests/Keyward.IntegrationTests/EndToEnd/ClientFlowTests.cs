@@ -26,10 +26,19 @@ public sealed class ClientFlowTests(KeywardSystem system)
         var alice = new Cli(system, $"alice-{run}", run);
         var bob = new Cli(system, $"bob-{run}", run);
         var aliceLaptop = new Cli(system, alice.User, run, device: "laptop");
+        var aliceTablet = new Cli(system, alice.User, run, device: "tablet");
+        var admin = new Cli(system, $"admin-{run}", run, roles: "user,admin");
         var secrets = new List<string>();
+
+        // The admins make the recovery key offline and turn recovery on: users are told and escrow their keys.
+        var recoveryKey = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}.key");
+        Assert.Contains("fingerprint:", await admin.OkAsync("recovery", "init", "--out", recoveryKey));
+        await admin.OkAsync("recovery", "enable", "--public-key", recoveryKey + ".pub");
+        secrets.Add(string.Concat(File.ReadAllText(recoveryKey).Split('\n').Skip(1).Take(2)));
 
         var init = await alice.OkAsync("init");
         var mnemonic = init.Split('\n').Select(l => l.Trim()).Single(l => l.Split(' ').Length == 12 && Mnemonics.IsValid(l));
+        Assert.Contains("WARNING: key recovery is enabled", init);
         secrets.AddRange([mnemonic, Mnemonics.Password(mnemonic)]);
         await bob.OkAsync("init");
 
@@ -64,6 +73,29 @@ public sealed class ClientFlowTests(KeywardSystem system)
         await aliceLaptop.OkAsync("device", "add", "--mnemonic", mnemonic);
         Assert.Equal($"bob must not read this {run}", await aliceLaptop.OkAsync("get", folderId, laterName));
         Assert.Equal(1, (await aliceLaptop.RunAsync("device", "add", "--mnemonic", "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")).ExitCode);
+
+        // A third device without the mnemonic: it asks, the phone approves, the key travels sealed to the tablet's ephemeral key.
+        var (requesting, code) = await aliceTablet.StartDeviceRequestAsync();
+        await alice.OkAsync("device", "approve", "--code", code);
+        await requesting.WaitForExitAsync();
+        Assert.Equal(0, requesting.ExitCode);
+        Assert.Equal(fileContent, await aliceTablet.OkAsync("get", folderId, fileName));
+
+        // The admin recovers alice's private key offline from her escrow copy.
+        var recovered = Path.Combine(Path.GetTempPath(), $"keyward-recovered-{run}.pem");
+        await admin.OkAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered);
+        Assert.Equal(alice.Device()["PrivateKeyPem"]!.GetValue<string>().Trim(), File.ReadAllText(recovered).Trim());
+        File.Delete(recovered);
+        Assert.NotEqual(0, (await bob.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).ExitCode);
+
+        // A re-issued certificate: alice's client pinned bob's first one and warns before trusting the new one.
+        await admin.OkAsync("cert", "reissue", "--user", bob.User);
+        var warned = await alice.RunAsync("share", "holiday", bob.User);
+        Assert.Equal(1, warned.ExitCode);
+        Assert.Contains("certificate changed", warned.Output);
+        await alice.OkAsync("share", "holiday", bob.User, "--accept-new-certificate");
+        Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
+        File.Delete(recoveryKey);
 
         // Every key that existed: both private keys, every metadata key version, every file key.
         foreach (var cli in new[] { alice, bob })
@@ -179,10 +211,13 @@ public sealed class ClientFlowTests(KeywardSystem system)
         private readonly string _home;
         private readonly string _store;
 
-        public Cli(KeywardSystem system, string user, string run, string device = "phone")
+        private readonly string _roles;
+
+        public Cli(KeywardSystem system, string user, string run, string device = "phone", string roles = "user")
         {
             _system = system;
             User = user;
+            _roles = roles;
             var root = Path.Combine(Path.GetTempPath(), $"keyward-cli-{run}");
             _home = Path.Combine(root, user, device);
             _store = Path.Combine(root, "store");
@@ -209,6 +244,31 @@ public sealed class ClientFlowTests(KeywardSystem system)
             return output;
         }
 
+        /// <summary>Starts `device request` and returns once it shows the code to approve.</summary>
+        public async Task<(Process Process, string Code)> StartDeviceRequestAsync()
+        {
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+            var cli = Path.Combine(_system.Stack.RepositoryRoot, "clients", "Keyward.Cli", "bin", configuration, "net10.0", "keyward.dll");
+            var start = new ProcessStartInfo("dotnet", [cli, "device", "request", "--timeout", "60"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["KEYWARD_HOME"] = _home;
+            start.Environment["KEYWARD_STORE"] = _store;
+            start.Environment["KEYWARD_GATEWAY_URL"] = _system.Gateway.HttpAddress.ToString();
+            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, TestTenants.TenantA);
+            var process = Process.Start(start)!;
+            _ = process.StandardError.ReadToEndAsync();
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                var marker = line.IndexOf("--code ", StringComparison.Ordinal);
+                if (marker >= 0)
+                {
+                    _ = process.StandardOutput.ReadToEndAsync();
+                    return (process, line[(marker + 7)..].Trim());
+                }
+            }
+
+            throw new InvalidOperationException("keyward device request showed no code");
+        }
+
         public async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
         {
             var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
@@ -217,7 +277,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
             start.Environment["KEYWARD_HOME"] = _home;
             start.Environment["KEYWARD_STORE"] = _store;
             start.Environment["KEYWARD_GATEWAY_URL"] = _system.Gateway.HttpAddress.ToString();
-            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, tenant: TestTenants.TenantA);
+            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, TestTenants.TenantA);
             using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
