@@ -22,10 +22,14 @@ public sealed class ServiceUnderBench : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, string assembly, IDictionary<string, string>? overrides = null)
+    public int GrpcPort { get; private init; }
+
+    public static Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, string assembly, IDictionary<string, string>? overrides = null) =>
+        StartAsync(stack, name, assembly, FreePorts(2), overrides);
+
+    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, string assembly, int[] ports, IDictionary<string, string>? overrides = null)
     {
         var directory = Path.Combine(stack.RepositoryRoot, "services", name, "bin", "Release", "net10.0");
-        var ports = FreePorts(2);
         var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, assembly + ".dll")])
         {
             WorkingDirectory = directory,
@@ -44,6 +48,7 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         start.Environment["Keyward__Tenants__dev__Issuer"] = stack["KEYWARD_DEV_ISSUER"];
         start.Environment["Keyward__Tenants__dev__SigningKeyFiles__0"] = stack["KEYWARD_DEV_JWT_PUBLIC_KEY"];
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        start.Environment["Keyward__ServiceIdentity__SigningKeyFiles__0"] = stack["KEYWARD_SERVICE_PUBLIC_KEY"];
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -82,10 +87,17 @@ public sealed class ServiceUnderBench : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed);
+        return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed) { GrpcPort = ports[1] };
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary>Resident memory now, from /proc (Linux).</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
+    public static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         listeners.ForEach(l => l.Start());

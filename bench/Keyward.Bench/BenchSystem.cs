@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Keyward.Bench;
+
+/// <summary>All five services from their Release builds, wired together on free loopback ports, for the benchmarks.</summary>
+public sealed class BenchSystem : IAsyncDisposable
+{
+    private readonly List<ServiceUnderBench> _services = [];
+    private readonly StackEnvironment _stack;
+    private readonly SigningCredentials _devKey;
+
+    private BenchSystem(StackEnvironment stack)
+    {
+        _stack = stack;
+        var key = RSA.Create();
+        key.ImportFromPem(File.ReadAllText(stack["KEYWARD_DEV_JWT_KEY"]));
+        _devKey = new SigningCredentials(new RsaSecurityKey(key), SecurityAlgorithms.RsaSha256);
+    }
+
+    public IReadOnlyDictionary<string, ServiceUnderBench> Services { get; private set; } = new Dictionary<string, ServiceUnderBench>();
+
+    public ServiceUnderBench Gateway => Services["gateway"];
+
+    public static async Task<BenchSystem> StartAsync(StackEnvironment stack)
+    {
+        var system = new BenchSystem(stack);
+        var names = new[] { ("certificate-authority", "Keyward.CertificateAuthority"), ("keyserver", "Keyward.Keyserver"), ("metadata", "Keyward.Metadata"), ("audit", "Keyward.Audit"), ("gateway", "Keyward.Gateway") };
+        var ports = names.ToDictionary(n => n.Item1, _ => ServiceUnderBench.FreePorts(2));
+        var wiring = names.Where(n => n.Item1 != "gateway").ToDictionary(n => $"Keyward__Services__{n.Item1}", n => $"http://127.0.0.1:{ports[n.Item1][1]}");
+        var started = new Dictionary<string, ServiceUnderBench>();
+        foreach (var (name, assembly) in names)
+        {
+            var environment = new Dictionary<string, string>(wiring);
+            if (name == "audit")
+            {
+                environment["Keyward__ServiceIdentity__PrivateKeyFile"] = stack["KEYWARD_SERVICE_KEY"];
+            }
+
+            started[name] = await ServiceUnderBench.StartAsync(stack, name, assembly, ports[name], environment);
+            system._services.Add(started[name]);
+        }
+
+        system.Services = started;
+        return system;
+    }
+
+    public string Token(string user, string roles = "user")
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _stack["KEYWARD_DEV_ISSUER"],
+            Audience = "keyward",
+            Claims = new Dictionary<string, object> { ["sub"] = user, ["tenant"] = _stack["KEYWARD_DEV_TENANT"], ["roles"] = roles.Split(',') },
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddHours(1),
+            SigningCredentials = _devKey,
+        });
+    }
+
+    public HttpClient Http(string user)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(user));
+        http.DefaultRequestHeaders.Add("X-E2EE-SUPPORTED", "true");
+        http.DefaultRequestHeaders.Add("OCS-APIRequest", "true");
+        return http;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Latency percentiles of a set of samples.</summary>
+public static class Percentiles
+{
+    public static double Of(List<double> samples, double percentile)
+    {
+        if (samples.Count == 0)
+        {
+            return 0;
+        }
+
+        var sorted = samples.Order().ToList();
+        return sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(percentile / 100 * sorted.Count) - 1)];
+    }
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Net.Client;
+using Keyward.Keyserver.V1;
+
+namespace Keyward.Bench;
+
+/// <summary>P4: OCS GET public-key latency through the gateway next to the same lookup by direct gRPC to the keyserver.</summary>
+public static class KeyLookupLatency
+{
+    public static async Task<BenchFigure> RunAsync(BenchSystem system, int requests = 1000)
+    {
+        var user = $"p4-{Guid.NewGuid():N}"[..16];
+        using var http = system.Http(user);
+        using var key = RSA.Create(2048);
+        var csr = new CertificateRequest($"CN={user}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
+        (await http.PostAsync("/ocs/v2.php/apps/end_to_end_encryption/api/v2/public-key", new FormUrlEncodedContent(new Dictionary<string, string> { ["csr"] = csr }))).EnsureSuccessStatusCode();
+
+        var throughGateway = new List<double>();
+        for (var i = 0; i < requests + 100; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync("/ocs/v2.php/apps/end_to_end_encryption/api/v2/public-key");
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+            if (i >= 100)
+            {
+                throughGateway.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{system.Services["keyserver"].GrpcPort}");
+        var client = new KeyServer.KeyServerClient(channel);
+        var headers = new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Token(user)}" } };
+        var direct = new List<double>();
+        for (var i = 0; i < requests + 100; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await client.GetCertificatesAsync(new GetCertificatesRequest(), headers);
+            if (i >= 100)
+            {
+                direct.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        var gatewayP50 = Percentiles.Of(throughGateway, 50);
+        var directP50 = Percentiles.Of(direct, 50);
+        Console.WriteLine($"P4: GET public-key p50 {gatewayP50:N2} ms through the gateway (p99 {Percentiles.Of(throughGateway, 99):N2}); direct gRPC p50 {directP50:N2} ms (p99 {Percentiles.Of(direct, 99):N2})");
+        return new BenchFigure("P4", "OCS GET public-key latency through the gateway (p50)", "ms", gatewayP50, "the same lookup by direct gRPC to the keyserver (p50)", directP50,
+            $"{requests} sequential requests each; ratio = gateway / direct, target ≤ 1.5");
+    }
+}

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Keyward.Bench;
+
+/// <summary>
+/// P2: lock → PUT meta-data → unlock cycles per second at 1, 4 and 16 clients with p50/p99 latency, next to
+/// durable one-row INSERT transactions per second at the same concurrency on the same PostgreSQL; and p99 at
+/// half of the 16-client maximum, paced. Each client works on its own encrypted folder.
+/// </summary>
+public static class MetadataCycles
+{
+    private const string Api = "/ocs/v2.php/apps/end_to_end_encryption/api/v2/";
+    private static readonly TimeSpan Phase = TimeSpan.FromSeconds(6);
+
+    public static async Task<(List<BenchFigure> Figures, Dictionary<string, long> PeakMemory)> RunAsync(StackEnvironment stack, BenchSystem system)
+    {
+        var figures = new List<BenchFigure>();
+        var peak = system.Services.ToDictionary(s => s.Key, _ => 0L);
+        using var sampler = new Timer(_ =>
+        {
+            foreach (var (name, service) in system.Services)
+            {
+                peak[name] = Math.Max(peak[name], service.ResidentBytes());
+            }
+        }, null, TimeSpan.Zero, TimeSpan.FromMilliseconds(200));
+
+        double max16 = 0;
+        Folder[] folders16 = [];
+        foreach (var clients in new[] { 1, 4, 16 })
+        {
+            var folders = await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Folder.CreateAsync(system, $"p2-{Guid.NewGuid():N}"[..16])));
+            var (rate, latencies) = await CyclesAsync(folders, Phase, pacePerClient: null);
+            var inserts = await InsertRateAsync(stack, clients, Phase);
+            Console.WriteLine($"P2: {clients,2} clients: {rate:N0} cycles/s (p50 {Percentiles.Of(latencies, 50):N1} ms, p99 {Percentiles.Of(latencies, 99):N1} ms); durable INSERT: {inserts:N0} tx/s");
+            figures.Add(new BenchFigure($"P2-{clients}", $"lock → PUT → unlock cycles, {clients} client(s)", "cycles/s", rate, $"durable one-row INSERT tx/s, {clients} connection(s)", inserts,
+                $"p50 {Percentiles.Of(latencies, 50):N1} ms, p99 {Percentiles.Of(latencies, 99):N1} ms"));
+            if (clients == 16)
+            {
+                max16 = rate;
+                folders16 = folders;
+            }
+        }
+
+        var half = max16 / 2;
+        var (pacedRate, pacedLatencies) = await CyclesAsync(folders16, Phase, pacePerClient: TimeSpan.FromSeconds(16 / half));
+        var p99 = Percentiles.Of(pacedLatencies, 99);
+        Console.WriteLine($"P2: at half load ({pacedRate:N0} cycles/s, 16 clients paced): p99 {p99:N1} ms");
+        figures.Add(new BenchFigure("P2-p99", "cycle p99 latency at half of the 16-client maximum", "ms", p99, "target", 15, $"paced at {pacedRate:N0} cycles/s"));
+        return (figures, peak);
+    }
+
+    private static async Task<(double Rate, List<double> Latencies)> CyclesAsync(Folder[] folders, TimeSpan duration, TimeSpan? pacePerClient)
+    {
+        var latencies = new List<double>();
+        var stopwatch = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(folders.Select(async folder =>
+        {
+            var done = 0;
+            var next = stopwatch.Elapsed;
+            while (stopwatch.Elapsed < duration)
+            {
+                if (pacePerClient is { } pace)
+                {
+                    next += pace;
+                    if (next > stopwatch.Elapsed)
+                    {
+                        await Task.Delay(next - stopwatch.Elapsed);
+                    }
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                await folder.CycleAsync();
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                lock (latencies)
+                {
+                    latencies.Add(elapsed);
+                }
+
+                done++;
+            }
+
+            return done;
+        }));
+        return (counts.Sum() / stopwatch.Elapsed.TotalSeconds, latencies);
+    }
+
+    private static async Task<double> InsertRateAsync(StackEnvironment stack, int connections, TimeSpan duration)
+    {
+        await using var data = NpgsqlDataSource.Create(stack["KEYWARD_POSTGRES_TEST"]);
+        await using (var create = data.CreateCommand("create table if not exists public.bench_insert (id bigserial primary key, payload text not null)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            await using var connection = await data.OpenConnectionAsync();
+            await using var insert = new NpgsqlCommand("insert into public.bench_insert (payload) values (@p)", connection);
+            insert.Parameters.AddWithValue("p", new string('x', 200));
+            await insert.PrepareAsync();
+            var done = 0;
+            while (stopwatch.Elapsed < duration)
+            {
+                await insert.ExecuteNonQueryAsync();
+                done++;
+            }
+
+            return done;
+        }));
+        return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>One client's folder: registered, with metadata, and a counter it keeps raising.</summary>
+    private sealed class Folder(HttpClient http, string id)
+    {
+        private long _counter = 1;
+        private readonly string _metadata = "{\"metadata\":{\"ciphertext\":\"" + new string('Q', 2048) + "\",\"nonce\":\"Tk9OQ0U=\",\"authenticationTag\":\"VEFH\"},\"users\":[{\"userId\":\"bench\",\"certificate\":\"c\",\"encryptedMetadataKey\":\"k\"}],\"version\":\"2.0\"}";
+
+        public static async Task<Folder> CreateAsync(BenchSystem system, string user)
+        {
+            var http = system.Http(user);
+            var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString();
+            (await http.PutAsync($"{Api}encrypted/{id}", null)).EnsureSuccessStatusCode();
+            var folder = new Folder(http, id);
+            await folder.CycleAsync(create: true);
+            return folder;
+        }
+
+        public async Task CycleAsync(bool create = false)
+        {
+            using var lockRequest = new HttpRequestMessage(HttpMethod.Post, $"{Api}lock/{id}");
+            lockRequest.Headers.Add("X-NC-E2EE-COUNTER", (++_counter).ToString());
+            using var locked = await http.SendAsync(lockRequest);
+            var token = JsonNode.Parse(await locked.Content.ReadAsStringAsync())!["ocs"]!["data"]!["e2e-token"]!.GetValue<string>();
+            using var write = new HttpRequestMessage(create ? HttpMethod.Post : HttpMethod.Put, $"{Api}meta-data/{id}")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["metaData"] = _metadata }),
+            };
+            write.Headers.Add("e2e-token", token);
+            write.Headers.Add("X-NC-E2EE-SIGNATURE", "c2lnbmF0dXJl");
+            using var written = await http.SendAsync(write);
+            using var unlock = new HttpRequestMessage(HttpMethod.Delete, $"{Api}lock/{id}");
+            unlock.Headers.Add("e2e-token", token);
+            using var unlocked = await http.SendAsync(unlock);
+            if (written.StatusCode != HttpStatusCode.OK || unlocked.StatusCode != HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"cycle failed: write {(int)written.StatusCode}, unlock {(int)unlocked.StatusCode}");
+            }
+        }
+    }
+}
