@@ -56,9 +56,13 @@ public static class CertificateIssuance
         });
     }
 
+    [DllImport("libc", CharSet = CharSet.Ansi)]
+    private static extern int setenv(string name, string value, int overwrite);
+
     private static double RawSignRate(StackEnvironment stack, TimeSpan duration)
     {
-        Environment.SetEnvironmentVariable("SOFTHSM2_CONF", stack["SOFTHSM2_CONF"]);
+        // SoftHSM reads the C environment, which Environment.SetEnvironmentVariable does not change on Unix.
+        setenv("SOFTHSM2_CONF", stack["SOFTHSM2_CONF"], 1);
         var factories = new Pkcs11InteropFactories();
         using var library = factories.Pkcs11LibraryFactory.LoadPkcs11Library(factories, stack["KEYWARD_HSM_MODULE"], AppType.MultiThreaded);
         var slot = library.GetSlotList(SlotsType.WithTokenPresent).Single(s => s.GetTokenInfo().Label.Trim() == stack["KEYWARD_HSM_TOKEN_TEST"]);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Keyward.Bench;
 
 // dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p3] [p5] [--events N] [--out FILE]
-var figures = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).DefaultIfEmpty("all").ToList();
+var figures = args.Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, "^p[1-6]$")).DefaultIfEmpty("all").ToList();
 var events = Option("--events", 20_000);
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
 var stack = StackEnvironment.Load();
@@ -65,6 +65,12 @@ if (output is not null)
 
     File.WriteAllText(output, JsonSerializer.Serialize(existing, new JsonSerializerOptions { WriteIndented = true }));
     Console.WriteLine($"written to {output}");
+    var markdown = args.SkipWhile(a => a != "--markdown").Skip(1).FirstOrDefault();
+    if (markdown is not null)
+    {
+        File.WriteAllText(markdown, BenchReport.Markdown(existing.Values));
+        Console.WriteLine($"written to {markdown}");
+    }
 }
 
 int Option(string name, int fallback)

@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text;
+
+namespace Keyward.Bench;
+
+/// <summary>docs/benchmarks.md from the latest figures.</summary>
+public static class BenchReport
+{
+    private static readonly Dictionary<string, string> Targets = new()
+    {
+        ["P1"] = "≥ 70 % of the raw sign rate",
+        ["P2-16"] = "≥ 25 % of the INSERT rate (three commits per cycle: 33 % is the ceiling)",
+        ["P2-p99"] = "≤ 15 ms",
+        ["P3"] = "≥ 50 % of the raw publish rate and ≥ 5,000 events/s",
+        ["P4"] = "≤ 1.5× (gateway / direct)",
+        ["P5"] = "≥ 25 % of SHA-256",
+    };
+
+    public static string Markdown(IEnumerable<BenchFigure> figures)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Benchmarks");
+        text.AppendLine();
+        text.AppendLine("Written by `scripts/bench` (Release builds, PostgreSQL with fsync and synchronous_commit on, this 2-core machine).");
+        text.AppendLine("Every figure stands next to a physical reference measured in the same run; `bench/results/latest.json` has the raw values.");
+        text.AppendLine();
+        text.AppendLine("| figure | measured | reference | ratio | target | what |");
+        text.AppendLine("|---|---:|---:|---:|---|---|");
+        foreach (var figure in figures.OrderBy(f => f.Id, StringComparer.Ordinal))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {figure.Id} | {figure.Value:N1} {figure.Unit} | {figure.Reference:N1} | {figure.Ratio:P0} | {Targets.GetValueOrDefault(figure.Id, figure.ReferenceName == "target" ? $"≤ {figure.Reference:N0} {figure.Unit}" : "")} | {figure.Name}{(figure.ReferenceName == "target" ? "" : $" vs {figure.ReferenceName}")}{(figure.Note.Length > 0 ? $" ({figure.Note})" : "")} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Measured {figures.Max(f => f.MeasuredAt):yyyy-MM-dd HH:mm} UTC.");
+        return text.ToString();
+    }
+}
