@@ -18,12 +18,13 @@ public static class MetadataCycles
     public static async Task<(List<BenchFigure> Figures, Dictionary<string, long> PeakMemory)> RunAsync(StackEnvironment stack, BenchSystem system)
     {
         var figures = new List<BenchFigure>();
-        var peak = system.Services.ToDictionary(s => s.Key, _ => 0L);
+        var peak = system.Services.Keys.SelectMany(n => new[] { n, n + ":anon" }).ToDictionary(k => k, _ => 0L);
         using var sampler = new Timer(_ =>
         {
             foreach (var (name, service) in system.Services)
             {
                 peak[name] = Math.Max(peak[name], service.ResidentBytes());
+                peak[name + ":anon"] = Math.Max(peak[name + ":anon"], service.ResidentBytes("RssAnon"));
             }
         }, null, TimeSpan.Zero, TimeSpan.FromMilliseconds(200));
 

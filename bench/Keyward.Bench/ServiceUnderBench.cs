@@ -90,10 +90,10 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed) { GrpcPort = ports[1] };
     }
 
-    /// <summary>Resident memory now, from /proc (Linux).</summary>
-    public long ResidentBytes()
+    /// <summary>Resident memory now, from /proc (Linux): all of it (VmRSS), or only the process's own (RssAnon, no mapped files).</summary>
+    public long ResidentBytes(string field = "VmRSS")
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
