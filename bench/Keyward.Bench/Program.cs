@@ -44,6 +44,11 @@ if (figures.Intersect(["all", "p1", "p2", "p4", "p6"]).Any())
     {
         // P6: cold start to ready, and resident memory at the peak of the P2 load (targets: 10 s, 150 MB).
         results.Add(new BenchFigure($"P6-{name}-start", $"{name}: cold start to ready", "s", service.Startup.TotalSeconds, "target", 10, ""));
+        if (!peak.ContainsKey(name))
+        {
+            continue;
+        }
+
         results.Add(new BenchFigure($"P6-{name}-rss", $"{name}: resident memory under the P2 load", "MB", peak.GetValueOrDefault(name) / 1024.0 / 1024.0, "target", 150,
             $"of which the process's own (RssAnon, not mapped files shared with the other services): {peak.GetValueOrDefault(name + ":anon") / 1024.0 / 1024.0:N0} MB"));
     }
