@@ -59,10 +59,9 @@ public static class MetadataV2
     /// <summary>The folder's metadata key, unwrapped with the user's private key.</summary>
     public static byte[] UnwrapKey(string metadata, string userId, RSA privateKey)
     {
-        var user = Users(metadata).FirstOrDefault(u => u.UserId == userId) ?? throw new CryptographicException($"{userId} is not a user of this folder");
-        var wrapped = JsonNode.Parse(metadata)!["users"]!.AsArray().First(u => (string?)u!["userId"] == userId)!["encryptedMetadataKey"]!.GetValue<string>();
-        _ = user;
-        return privateKey.Decrypt(Convert.FromBase64String(wrapped), RSAEncryptionPadding.OaepSHA256);
+        var user = JsonNode.Parse(metadata)!["users"]?.AsArray().FirstOrDefault(u => (string?)u!["userId"] == userId)
+            ?? throw new CryptographicException($"{userId} is not a user of this folder");
+        return privateKey.Decrypt(Convert.FromBase64String(user["encryptedMetadataKey"]!.GetValue<string>()), RSAEncryptionPadding.OaepSHA256);
     }
 
     public static FolderContent Open(string metadata, byte[] metadataKey)
