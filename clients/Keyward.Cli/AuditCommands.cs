@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Keyward.AuditTrail;
 
 namespace Keyward.Cli;
@@ -51,8 +49,9 @@ public static class AuditCommands
         var limit = new Option<int>("--limit") { Description = "at most this many entries", DefaultValueFactory = _ => 100 };
         var oldestFirst = new Option<bool>("--oldest-first") { Description = "ascending order (default: newest first)" };
         var command = new Command("query", "list audit entries, newest first") { actor, action, outcome, target, since, until, limit, oldestFirst };
-        command.SetAction(async (parse, cancellationToken) => await Gateway.RunAsync(async http =>
+        command.SetAction(parse => UserCommands.Run(async () =>
         {
+            using var api = new OcsApi();
             var parameters = new Dictionary<string, string?>
             {
                 ["actor"] = parse.GetValue(actor),
@@ -65,13 +64,10 @@ public static class AuditCommands
                 ["descending"] = parse.GetValue(oldestFirst) ? "false" : "true",
             };
             var query = string.Join('&', parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value!)}"));
-            var page = await Gateway.GetJsonAsync(http, $"/v1/audit/events?{query}", cancellationToken);
-            if (page.TryGetProperty("entries", out var entries))
+            var page = await api.RestAsync(HttpMethod.Get, $"/v1/audit/events?{query}");
+            foreach (var entry in page?["entries"]?.AsArray() ?? [])
             {
-                foreach (var entry in entries.EnumerateArray())
-                {
-                    Console.WriteLine($"{entry.GetProperty("sequence")}\t{entry.GetProperty("occurredAt").GetString()}\t{entry.GetProperty("actor").GetString()}\t{entry.GetProperty("action").GetString()}\t{entry.GetProperty("targetType").GetString()}:{entry.GetProperty("targetId").GetString()}\t{entry.GetProperty("outcome").GetString()}");
-                }
+                Console.WriteLine($"{entry!["sequence"]}\t{entry["occurredAt"]}\t{entry["actor"]}\t{entry["action"]}\t{entry["targetType"]}:{entry["targetId"]}\t{entry["outcome"]}");
             }
 
             return 0;
@@ -84,15 +80,14 @@ public static class AuditCommands
         var from = new Option<long>("--from") { Description = "first sequence (default: 1)" };
         var to = new Option<long>("--to") { Description = "last sequence (default: the head)" };
         var command = new Command("verify", "have the server recompute the chain against its signed checkpoints") { from, to };
-        command.SetAction(async (parse, cancellationToken) => await Gateway.RunAsync(async http =>
+        command.SetAction(parse => UserCommands.Run(async () =>
         {
-            using var response = await http.PostAsync("/v1/audit/verify",
-                new StringContent(JsonSerializer.Serialize(new { fromSequence = parse.GetValue(from), toSequence = parse.GetValue(to) }), System.Text.Encoding.UTF8, "application/json"), cancellationToken);
-            var result = await Gateway.ReadJsonAsync(response, cancellationToken);
-            var status = result.GetProperty("status").GetString();
+            using var api = new OcsApi();
+            var result = (await api.RestAsync(HttpMethod.Post, "/v1/audit/verify", new { fromSequence = parse.GetValue(from), toSequence = parse.GetValue(to) }))!;
+            var status = (string?)result["status"];
             Console.WriteLine(status == "VALID"
-                ? $"VALID: entries {result.GetProperty("fromSequence")}..{result.GetProperty("toSequence")}, {result.GetProperty("checkpointsChecked")} checkpoint(s)"
-                : $"BROKEN at entry {result.GetProperty("firstBrokenSequence")}: {result.GetProperty("reason").GetString()}");
+                ? $"VALID: entries {result["fromSequence"]}..{result["toSequence"]}, {result["checkpointsChecked"]} checkpoint(s)"
+                : $"BROKEN at entry {result["firstBrokenSequence"]}: {result["reason"]}");
             return status == "VALID" ? 0 : 1;
         }));
         return command;
@@ -104,15 +99,11 @@ public static class AuditCommands
         var to = new Option<long>("--to") { Description = "last sequence (default: the head)" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "where to write the NDJSON", Required = true };
         var command = new Command("export", "download a range with its checkpoints, for offline verification") { from, to, output };
-        command.SetAction(async (parse, cancellationToken) => await Gateway.RunAsync(async http =>
+        command.SetAction(parse => UserCommands.Run(async () =>
         {
-            using var response = await http.GetAsync($"/v1/audit/export?from={parse.GetValue(from)}&to={parse.GetValue(to)}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            await Gateway.EnsureSuccessAsync(response, cancellationToken);
+            using var api = new OcsApi();
             var path = parse.GetValue(output)!.FullName;
-            await using (var file = File.Create(path))
-            {
-                await response.Content.CopyToAsync(file, cancellationToken);
-            }
+            await api.DownloadAsync($"/v1/audit/export?from={parse.GetValue(from)}&to={parse.GetValue(to)}", path);
 
             Console.Error.WriteLine($"exported to {path}; check it with: keyward audit verify-export {path}");
             return 0;
@@ -126,70 +117,3 @@ public static class AuditCommands
         return 2;
     }
 }
-
-/// <summary>Talks to the gateway: KEYWARD_GATEWAY_URL and KEYWARD_TOKEN; every failure becomes one clear line.</summary>
-internal static class Gateway
-{
-    public static async Task<int> RunAsync(Func<HttpClient, Task<int>> work)
-    {
-        var url = Environment.GetEnvironmentVariable("KEYWARD_GATEWAY_URL");
-        var token = Environment.GetEnvironmentVariable("KEYWARD_TOKEN");
-        if (string.IsNullOrEmpty(url) || string.IsNullOrEmpty(token))
-        {
-            Console.Error.WriteLine("keyward: set KEYWARD_GATEWAY_URL (see .stack/gateway.env) and KEYWARD_TOKEN (scripts/token --user NAME --roles auditor)");
-            return 2;
-        }
-
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        try
-        {
-            return await work(http);
-        }
-        catch (HttpRequestException e)
-        {
-            Console.Error.WriteLine($"keyward: {e.Message}");
-            return 1;
-        }
-        catch (CliError e)
-        {
-            Console.Error.WriteLine($"keyward: {e.Message}");
-            return 1;
-        }
-    }
-
-    public static async Task<JsonElement> GetJsonAsync(HttpClient http, string path, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(path, cancellationToken);
-        return await ReadJsonAsync(response, cancellationToken);
-    }
-
-    public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        await EnsureSuccessAsync(response, cancellationToken);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.Clone();
-    }
-
-    public static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        string? message = null;
-        try
-        {
-            var json = JsonDocument.Parse(body).RootElement;
-            message = json.TryGetProperty("message", out var m) ? m.GetString() : null;
-        }
-        catch (JsonException)
-        {
-        }
-
-        throw new CliError($"the server answered {(int)response.StatusCode} {response.ReasonPhrase}{(message is null ? "" : $": {message}")}");
-    }
-}
-
-internal sealed class CliError(string message) : Exception(message);

@@ -28,6 +28,16 @@ public sealed class DeviceState
 
     public Dictionary<string, List<string>> LastChecksums { get; set; } = new();
 
+    /// <summary>A device that holds <paramref name="userId"/>'s key, pinning the user's own certificate.</summary>
+    public static DeviceState For(string userId, RSA privateKey, string certificatePem, string serverKeyPem) => new()
+    {
+        UserId = userId,
+        PrivateKeyPem = privateKey.ExportPkcs8PrivateKeyPem(),
+        CertificatePem = certificatePem,
+        ServerKeyPem = serverKeyPem,
+        PinnedCertificates = { [userId] = Keyward.Client.DeviceKeys.Fingerprint(certificatePem) },
+    };
+
     public static string Home => Environment.GetEnvironmentVariable("KEYWARD_HOME") is { Length: > 0 } home
         ? home
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".keyward");

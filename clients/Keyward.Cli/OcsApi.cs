@@ -120,6 +120,20 @@ public sealed class OcsApi : IDisposable
         }
     }
 
+    /// <summary>Streams a REST answer into a file (audit exports can be large).</summary>
+    public async Task DownloadAsync(string path, string file)
+    {
+        using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        if (!response.IsSuccessStatusCode)
+        {
+            var message = (JsonNode.Parse(await response.Content.ReadAsStringAsync()) as JsonObject)?["message"]?.GetValue<string>() ?? response.ReasonPhrase;
+            throw new CliError($"GET {path}: {(int)response.StatusCode} {message}");
+        }
+
+        await using var target = File.Create(file);
+        await response.Content.CopyToAsync(target);
+    }
+
     public async Task<string> ServerKeyAsync() => (await OkAsync(HttpMethod.Get, "server-key"))!["public-key"]!.GetValue<string>();
 
     public async Task<string> CertificateOfAsync(string userId)

@@ -35,14 +35,7 @@ public static class UserCommands
             Progress("encrypting your private key with the mnemonic (PBKDF2, 600 000 rounds)…");
             await api.OkAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = PrivateKeyVault.Encrypt(key, mnemonic) });
             await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key);
-            new DeviceState
-            {
-                UserId = api.UserId,
-                PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
-                CertificatePem = certificate,
-                ServerKeyPem = serverKey,
-                PinnedCertificates = { [api.UserId] = DeviceKeys.Fingerprint(certificate) },
-            }.Save();
+            DeviceState.For(api.UserId, key, certificate, serverKey).Save();
             Console.WriteLine("Your 12-word mnemonic. Write it down now: it is shown once, never sent, and the only way to add a device or recover your files:");
             Console.WriteLine();
             Console.WriteLine($"    {mnemonic}");
@@ -286,14 +279,7 @@ public static class UserCommands
             throw new CliError("your stored certificate does not match your private key or the server key");
         }
 
-        new DeviceState
-        {
-            UserId = api.UserId,
-            PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
-            CertificatePem = certificate,
-            ServerKeyPem = serverKey,
-            PinnedCertificates = { [api.UserId] = DeviceKeys.Fingerprint(certificate) },
-        }.Save();
+        DeviceState.For(api.UserId, key, certificate, serverKey).Save();
         await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key);
     }
 

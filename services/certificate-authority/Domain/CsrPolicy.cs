@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Keyward.Common.Certificates;
 using Keyward.Common.Errors;
 
 namespace Keyward.CertificateAuthority.Domain;
@@ -13,7 +14,6 @@ public static class CsrPolicy
     private const int MaxPemLength = 64 * 1024;
     private const string RsaOid = "1.2.840.113549.1.1.1";
     private const string EcOid = "1.2.840.10045.2.1";
-    private const string CommonNameOid = "2.5.4.3";
     private static readonly Dictionary<string, string> AllowedCurves = new()
     {
         ["1.2.840.10045.3.1.7"] = "P-256",
@@ -42,9 +42,8 @@ public static class CsrPolicy
             return CsrDecision.Refuse(ErrorReasons.CsrInvalid, UnparsableMessage);
         }
 
-        var commonNames = CommonNames(request.SubjectName);
         // Exactly one CN, equal to the user id including case (reference §a.2).
-        if (commonNames.Count != 1 || !string.Equals(commonNames[0], userId, StringComparison.Ordinal))
+        if (!DistinguishedNames.NamesExactly(request.SubjectName, userId))
         {
             return CsrDecision.Refuse(ErrorReasons.CnMismatch, CnMismatchMessage);
         }
@@ -71,8 +70,7 @@ public static class CsrPolicy
 
         using (current)
         {
-            var commonNames = CommonNames(current.SubjectName);
-            if (commonNames.Count != 1 || commonNames[0] != userId)
+            if (!DistinguishedNames.NamesExactly(current.SubjectName, userId))
             {
                 return CsrDecision.Refuse(ErrorReasons.CnMismatch, CnMismatchMessage);
             }
@@ -83,12 +81,6 @@ public static class CsrPolicy
                 : CsrDecision.Refuse(ErrorReasons.KeyPolicy, keyProblem);
         }
     }
-
-    public static IReadOnlyList<string> CommonNames(X500DistinguishedName name) =>
-        name.EnumerateRelativeDistinguishedNames()
-            .Where(rdn => !rdn.HasMultipleElements && rdn.GetSingleElementType().Value == CommonNameOid)
-            .Select(rdn => rdn.GetSingleElementValue() ?? "")
-            .ToList();
 
     private static string? KeyProblem(PublicKey key)
     {

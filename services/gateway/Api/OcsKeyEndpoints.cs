@@ -41,7 +41,7 @@ public static class OcsKeyEndpoints
         }));
 
         // Deleting is not gated by client (reference §a.0) and succeeds when nothing is stored (§a.2).
-        api.MapDelete("/private-key", (HttpContext http, KeysClient keys) => Answer(flavor, async () =>
+        api.MapDelete("/private-key", (HttpContext http, KeysClient keys) => Ungated(http, flavor, async () =>
         {
             await keys.DeletePrivateKeyAsync(new DeletePrivateKeyRequest(), cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
@@ -97,7 +97,7 @@ public static class OcsKeyEndpoints
             _ => null,
         }));
 
-        api.MapDelete("/public-key", (HttpContext http, KeysClient keys) => Answer(flavor, async () =>
+        api.MapDelete("/public-key", (HttpContext http, KeysClient keys) => Ungated(http, flavor, async () =>
         {
             await keys.DeleteCertificateAsync(new DeleteCertificateRequest(), cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
@@ -111,20 +111,12 @@ public static class OcsKeyEndpoints
     }
 
     /// <summary>An E2EE endpoint: only Nextcloud clients of a supported version, or ones declaring E2EE support.</summary>
-    private static async Task<IResult> Gated(HttpContext http, OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal) =>
-        await ClientGate.RefuseAsync(http, flavor) ?? await Answer(flavor, action, refusal);
+    private static Task<IResult> Gated(HttpContext http, OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal) =>
+        OcsCall.RunAsync(http, flavor, gated: true, action, refusal);
 
-    private static async Task<IResult> Answer(OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal)
-    {
-        try
-        {
-            return new OcsResult(flavor, await action());
-        }
-        catch (RpcException e)
-        {
-            return new OcsResult(flavor, refusal(e) ?? OcsErrors.Unexpected(e));
-        }
-    }
+    /// <summary>Deletes are not gated by client (reference §a.0).</summary>
+    private static Task<IResult> Ungated(HttpContext http, OcsFlavor flavor, Func<Task<OcsAnswer>> action, Func<RpcException, OcsAnswer?> refusal) =>
+        OcsCall.RunAsync(http, flavor, gated: false, action, refusal);
 
     /// <summary>The <c>users</c> parameter: a JSON array of user ids; absent or empty means none (the caller is added by the keyserver).</summary>
     public static bool TryReadUserList(string? value, out List<string> users)

@@ -210,24 +210,6 @@ public static class OcsMetadataEndpoints
     private static long Counter(HttpContext http) =>
         long.TryParse(http.Request.Headers[CounterHeader].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
 
-    private static async Task<IResult> Call(HttpContext http, OcsFlavor flavor, bool gated, Func<Task<OcsAnswer>> action, Func<string?, OcsAnswer?> byReason)
-    {
-        if (gated && await ClientGate.RefuseAsync(http, flavor) is { } refused)
-        {
-            return refused;
-        }
-
-        try
-        {
-            return new OcsResult(flavor, await action());
-        }
-        catch (RpcException e)
-        {
-            return new OcsResult(flavor, byReason(e.Reason()) ?? OcsErrors.Unexpected(e));
-        }
-        catch (JsonException)
-        {
-            return new OcsResult(flavor, OcsAnswer.Thrown(400, "Internal error"));
-        }
-    }
+    private static Task<IResult> Call(HttpContext http, OcsFlavor flavor, bool gated, Func<Task<OcsAnswer>> action, Func<string?, OcsAnswer?> byReason) =>
+        OcsCall.RunAsync(http, flavor, gated, action, e => byReason(e.Reason()));
 }

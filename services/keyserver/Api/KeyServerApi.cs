@@ -146,12 +146,16 @@ public sealed partial class KeyServerApi(TenantContext caller, TenantSessions se
 
     public override async Task<KeyStatus> GetKeyStatus(GetKeyStatusRequest request, ServerCallContext context)
     {
+        // Asked on every capabilities request: one round trip for all four answers.
         await using var session = sessions.OpenQuerySession();
-        var hasCertificate = await session.Query<StoredCertificate>().AnyAsync(c => c.Id == caller.UserId, context.CancellationToken);
-        var hasPrivateKey = await session.Query<StoredPrivateKey>().AnyAsync(k => k.Id == caller.UserId, context.CancellationToken);
-        var recovery = await session.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, context.CancellationToken);
-        var hasEscrow = await session.Query<StoredEscrow>().AnyAsync(e => e.Id == caller.UserId, context.CancellationToken);
-        return new KeyStatus { HasCertificate = hasCertificate, HasPrivateKey = hasPrivateKey, RecoveryEnabled = recovery is not null, HasEscrow = hasEscrow };
+        var batch = session.CreateBatchQuery();
+        var hasCertificate = batch.Query<StoredCertificate>().Any(c => c.Id == caller.UserId);
+        var hasPrivateKey = batch.Query<StoredPrivateKey>().Any(k => k.Id == caller.UserId);
+        var hasEscrow = batch.Query<StoredEscrow>().Any(e => e.Id == caller.UserId);
+        var recoveryPolicy = batch.Load<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId);
+        await batch.Execute(context.CancellationToken);
+        var recovery = await recoveryPolicy;
+        return new KeyStatus { HasCertificate = await hasCertificate, HasPrivateKey = await hasPrivateKey, RecoveryEnabled = recovery is not null, HasEscrow = await hasEscrow };
     }
 
     private async Task RefuseIfExistsAsync<T>(string action, AuditTarget target, CancellationToken cancellationToken)

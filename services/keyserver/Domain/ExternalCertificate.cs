@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Keyward.Common.Certificates;
 using Keyward.Common.Errors;
 
 namespace Keyward.Keyserver.Domain;
@@ -33,11 +34,7 @@ public static class ExternalCertificate
 
         using (certificate)
         {
-            var commonNames = certificate.SubjectName.EnumerateRelativeDistinguishedNames()
-                .Where(rdn => !rdn.HasMultipleElements && rdn.GetSingleElementType().Value == "2.5.4.3")
-                .Select(rdn => rdn.GetSingleElementValue())
-                .ToList();
-            return commonNames.Count == 1 && commonNames[0] == userId ? (null, null) : (ErrorReasons.CnMismatch, CnMismatchMessage);
+            return DistinguishedNames.NamesExactly(certificate.SubjectName, userId) ? (null, null) : (ErrorReasons.CnMismatch, CnMismatchMessage);
         }
     }
 
