@@ -4,8 +4,8 @@ namespace Keyward.Common.Audit;
 
 /// <summary>
 /// An audit event waiting to be published: stored in the same Marten transaction as the state change it
-/// records, so an action and its audit record commit together or not at all. The relay publishes it and
-/// sets <see cref="SentAt"/>.
+/// records, so an action and its audit record commit together or not at all. The relay publishes it and,
+/// once the broker has confirmed, deletes it.
 /// </summary>
 public sealed class AuditOutboxMessage
 {
@@ -15,8 +15,4 @@ public sealed class AuditOutboxMessage
     public AuditEvent Event { get; set; } = null!;
 
     public DateTimeOffset CreatedAt { get; set; }
-
-    public DateTimeOffset? SentAt { get; set; }
-
-    public int Attempts { get; set; }
 }

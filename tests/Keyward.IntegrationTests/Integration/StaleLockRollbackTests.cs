@@ -41,12 +41,8 @@ public sealed class StaleLockRollbackTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.Forbidden, (await owner.UnlockAsync(id, abandoned)).Status);
         Assert.Equal(HttpStatusCode.OK, (await owner.UnlockAsync(id, token)).Status);
 
-        await using var connection = new Npgsql.NpgsqlConnection(system.Stack.Postgres);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(
-            "select count(*) from metadata.mt_doc_auditoutboxmessage where tenant_id = @tenant and data::text like '%metadata.lock.expired%' and data::text like @folder", connection);
-        command.Parameters.AddWithValue("tenant", TestTenants.TenantA);
-        command.Parameters.AddWithValue("folder", $"%\"{id}\"%");
-        Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
+        var expired = await AuditTrailClient.For(system, TestTenants.TenantA).WaitForAsync($"actionPrefix=metadata.lock.expired&targetId={id}", 1);
+        Assert.Single(expired);
+        Assert.Equal($"system:metadata", expired[0].GetProperty("actor").GetString());
     }
 }
