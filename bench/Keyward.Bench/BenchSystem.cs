@@ -23,9 +23,15 @@ public sealed class BenchSystem : IAsyncDisposable
 
     public ServiceUnderBench Gateway => Services["gateway"];
 
-    public static async Task<BenchSystem> StartAsync(StackEnvironment stack)
+    /// <summary>Methods compiled so far by the JIT in all five services.</summary>
+    public long MethodsCompiled() => Services.Values.Sum(s => s.MethodsCompiled());
+
+    /// <summary>How long a benchmark may warm the services up before it measures (<c>--warmup SECONDS</c>).</summary>
+    public TimeSpan MaxWarmup { get; init; } = TimeSpan.FromSeconds(150);
+
+    public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup)
     {
-        var system = new BenchSystem(stack);
+        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup };
         var names = new[] { ("certificate-authority", "Keyward.CertificateAuthority"), ("keyserver", "Keyward.Keyserver"), ("metadata", "Keyward.Metadata"), ("audit", "Keyward.Audit"), ("gateway", "Keyward.Gateway") };
         var ports = names.ToDictionary(n => n.Item1, _ => ServiceUnderBench.FreePorts(2));
         var wiring = names.Where(n => n.Item1 != "gateway").ToDictionary(n => $"Keyward__Services__{n.Item1}", n => $"http://127.0.0.1:{ports[n.Item1][1]}");

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Keyward.Bench;
 
-// dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p3] [p5] [--events N] [--out FILE]
+// dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p1..p6] [--events N] [--certificates N] [--warmup MAX_SECONDS] [--out FILE] [--markdown FILE]
 var figures = args.Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, "^p[1-6]$")).DefaultIfEmpty("all").ToList();
 var events = Option("--events", 20_000);
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
@@ -21,10 +21,10 @@ if (figures.Contains("all") || figures.Contains("p5"))
 if (figures.Intersect(["all", "p1", "p2", "p4", "p6"]).Any())
 {
     Console.WriteLine("starting the five services (Release)…");
-    await using var system = await BenchSystem.StartAsync(stack);
+    await using var system = await BenchSystem.StartAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150)));
     if (figures.Contains("all") || figures.Contains("p1"))
     {
-        results.Add(await CertificateIssuance.RunAsync(stack, system, Option("--certificates", 1000)));
+        results.Add(await CertificateIssuance.RunAsync(stack, system, Option("--certificates", 2000)));
     }
 
     if (figures.Contains("all") || figures.Contains("p4"))

@@ -9,11 +9,14 @@ public sealed class ServiceUnderBench : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ServiceUnderBench(Process process, int httpPort, TimeSpan startup)
+    private readonly string _jitLog;
+
+    private ServiceUnderBench(Process process, int httpPort, TimeSpan startup, string jitLog)
     {
         _process = process;
         HttpPort = httpPort;
         Startup = startup;
+        _jitLog = jitLog;
     }
 
     public int HttpPort { get; }
@@ -49,6 +52,13 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         start.Environment["Keyward__Tenants__dev__SigningKeyFiles__0"] = stack["KEYWARD_DEV_JWT_PUBLIC_KEY"];
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         start.Environment["Keyward__ServiceIdentity__SigningKeyFiles__0"] = stack["KEYWARD_SERVICE_PUBLIC_KEY"];
+        // The runtime lists every method it compiles (one line each) so the benchmarks can wait for the JIT to
+        // settle and show that it did: tiered compilation keeps a core busy for a minute or more of load here.
+        var jitLog = Path.Combine(Path.GetTempPath(), "keyward-bench", $"{name}-{ports[0]}.jit");
+        Directory.CreateDirectory(Path.GetDirectoryName(jitLog)!);
+        File.Delete(jitLog);
+        start.Environment["DOTNET_JitStdOutFile"] = jitLog;
+        start.Environment["DOTNET_JitDisasmSummary"] = "1";
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -87,7 +97,7 @@ public sealed class ServiceUnderBench : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed) { GrpcPort = ports[1] };
+        return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed, jitLog) { GrpcPort = ports[1] };
     }
 
     /// <summary>Resident memory now, from /proc (Linux): all of it (VmRSS), or only the process's own (RssAnon, no mapped files).</summary>
@@ -95,6 +105,26 @@ public sealed class ServiceUnderBench : IAsyncDisposable
     {
         var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
+    /// <summary>How many methods the JIT has compiled in this process so far.</summary>
+    public long MethodsCompiled()
+    {
+        if (!File.Exists(_jitLog))
+        {
+            return 0;
+        }
+
+        using var log = new FileStream(_jitLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        Span<byte> buffer = stackalloc byte[64 * 1024];
+        long lines = 0;
+        int read;
+        while ((read = log.Read(buffer)) > 0)
+        {
+            lines += buffer[..read].Count((byte)'\n');
+        }
+
+        return lines;
     }
 
     public static int[] FreePorts(int count)
@@ -115,5 +145,6 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         }
 
         _process.Dispose();
+        File.Delete(_jitLog);
     }
 }
