@@ -15,7 +15,7 @@ public static class AuditThroughput
 
     public static async Task<BenchFigure> RunAsync(StackEnvironment stack, int events)
     {
-        var rabbit = new Uri(stack["KEYWARD_RABBITMQ_TEST"]);
+        var rabbit = new Uri(stack["KEYWARD_RABBITMQ_BENCH"]);
         Console.WriteLine($"P3: {events:N0} events; reference: raw publish-with-confirm of as many messages");
 
         var raw = await RawPublishRateAsync(rabbit, events);
@@ -27,7 +27,7 @@ public static class AuditThroughput
             ["Keyward__Services__certificate-authority"] = "http://127.0.0.1:9",
         });
         var tenant = $"bench-{Guid.NewGuid():N}"[..20];
-        var endToEnd = await EndToEndRateAsync(rabbit, stack["KEYWARD_POSTGRES_TEST"], tenant, events);
+        var endToEnd = await EndToEndRateAsync(rabbit, stack["KEYWARD_POSTGRES_BENCH"], tenant, events);
         Console.WriteLine($"    audit end to end (published → chained): {endToEnd:N0} events/s  [tenant {tenant}]");
         LastTenant = tenant;
         return new BenchFigure("P3", "audit events chained per second, end to end", "events/s", endToEnd,

@@ -13,7 +13,7 @@ public static class ChainVerification
 {
     public static async Task<BenchFigure> RunAsync(StackEnvironment stack)
     {
-        await using var data = NpgsqlDataSource.Create(stack["KEYWARD_POSTGRES_TEST"]);
+        await using var data = NpgsqlDataSource.Create(stack["KEYWARD_POSTGRES_BENCH"]);
         var tenant = AuditThroughput.LastTenant ?? await LongestChainAsync(data)
             ?? throw new InvalidOperationException("no audit chain to verify: run p3 first");
         Console.WriteLine($"P5: verifying the chain of tenant {tenant}");

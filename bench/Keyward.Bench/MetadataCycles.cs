@@ -62,10 +62,11 @@ public static class MetadataCycles
     {
         var latencies = new List<double>();
         var stopwatch = Stopwatch.StartNew();
-        var counts = await Task.WhenAll(folders.Select(async folder =>
+        var counts = await Task.WhenAll(folders.Select(async (folder, index) =>
         {
             var done = 0;
-            var next = stopwatch.Elapsed;
+            // Paced clients start spread over one period, so that arrivals are even rather than in bursts of all clients at once.
+            var next = stopwatch.Elapsed + (pacePerClient is { } period ? period * index / folders.Length : TimeSpan.Zero);
             while (stopwatch.Elapsed < duration)
             {
                 if (pacePerClient is { } pace)
@@ -95,7 +96,7 @@ public static class MetadataCycles
 
     private static async Task<double> InsertRateAsync(StackEnvironment stack, int connections, TimeSpan duration)
     {
-        await using var data = NpgsqlDataSource.Create(stack["KEYWARD_POSTGRES_TEST"]);
+        await using var data = NpgsqlDataSource.Create(stack["KEYWARD_POSTGRES_BENCH"]);
         await using (var create = data.CreateCommand("create table if not exists public.bench_insert (id bigserial primary key, payload text not null)"))
         {
             await create.ExecuteNonQueryAsync();

@@ -42,8 +42,8 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         start.Environment["Keyward__BindAddress"] = "127.0.0.1";
         start.Environment["Keyward__Ports__Http"] = ports[0].ToString();
         start.Environment["Keyward__Ports__Grpc"] = ports[1].ToString();
-        start.Environment["ConnectionStrings__Postgres"] = stack["KEYWARD_POSTGRES_TEST"];
-        start.Environment["ConnectionStrings__RabbitMq"] = stack["KEYWARD_RABBITMQ_TEST"];
+        start.Environment["ConnectionStrings__Postgres"] = stack["KEYWARD_POSTGRES_BENCH"];
+        start.Environment["ConnectionStrings__RabbitMq"] = stack["KEYWARD_RABBITMQ_BENCH"];
         start.Environment["SOFTHSM2_CONF"] = stack["SOFTHSM2_CONF"];
         start.Environment["Keyward__Hsm__ModulePath"] = stack["KEYWARD_HSM_MODULE"];
         start.Environment["Keyward__Hsm__TokenLabel"] = stack["KEYWARD_HSM_TOKEN_TEST"];

@@ -20,7 +20,7 @@ public static class AuditSetup
     {
         var connectionString = builder.Configuration.GetConnectionString(MartenDefaults.ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{MartenDefaults.ConnectionStringName} is not configured.");
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(PostgresConnections.Tuned(connectionString)));
         // Before the bus: the chain's tables exist before the first event is consumed.
         builder.Services.AddSingleton<ChainSchemaMigration>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ChainSchemaMigration>());

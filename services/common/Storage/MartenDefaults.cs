@@ -20,8 +20,8 @@ public static class MartenDefaults
     /// </summary>
     public static WebApplicationBuilder AddKeywardMarten(this WebApplicationBuilder builder, string schemaName, Action<StoreOptions> configure)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
-            ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not configured.");
+        var connectionString = PostgresConnections.Tuned(builder.Configuration.GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not configured."));
 
         builder.Services.AddMarten(options =>
             {
