@@ -23,6 +23,8 @@ public static class BenchReport
         text.AppendLine();
         text.AppendLine("Written by `scripts/bench` (Release builds, PostgreSQL with fsync and synchronous_commit on, this 2-core machine).");
         text.AppendLine("Every figure stands next to a physical reference measured in the same run; `bench/results/latest.json` has the raw values.");
+        text.AppendLine("Figures are taken after a warm-up that runs until the services' JIT has settled; notes give the methods still compiled while measuring.");
+        text.AppendLine("What limits each figure, measured with profiles, and what was changed to get here: [performance.md](performance.md).");
         text.AppendLine();
         text.AppendLine("| figure | measured | reference | ratio | target | what |");
         text.AppendLine("|---|---:|---:|---:|---|---|");

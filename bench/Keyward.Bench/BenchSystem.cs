@@ -52,6 +52,24 @@ public sealed class BenchSystem : IAsyncDisposable
         return system;
     }
 
+    /// <summary>Waits until every service's audit outbox is empty, so that a measurement does not pay for an earlier backlog.</summary>
+    public async Task WaitForOutboxesAsync()
+    {
+        await using var data = Npgsql.NpgsqlDataSource.Create(_stack["KEYWARD_POSTGRES_BENCH"]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var command = data.CreateCommand(string.Join(" + ",
+                new[] { "gateway", "keyserver", "certificate_authority", "metadata" }.Select(schema => $"(select count(*) from {schema}.mt_doc_auditoutboxmessage)")).Insert(0, "select "));
+            if ((long)(await command.ExecuteScalarAsync())! == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public string Token(string user, string roles = "user")
     {
         var now = DateTime.UtcNow;

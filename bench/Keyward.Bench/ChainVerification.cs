@@ -24,25 +24,18 @@ public static class ChainVerification
         {
         }
 
-        var stopwatch = Stopwatch.StartNew();
-        using (var verifier = new ChainVerifier(tenant, 1, ChainHash.Genesis, null))
+        // Best of three, as for the reference: the first pass also pays for compiling the loop.
+        var stopwatch = new Stopwatch();
+        var fastest = double.MaxValue;
+        for (var pass = 0; pass < 3; pass++)
         {
-            await using var command = data.CreateCommand("select sequence, canonical, previous_hash, hash from audit.chain_entries where tenant_id = @t order by sequence");
-            command.Parameters.AddWithValue("t", tenant);
-            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess);
-            while (await reader.ReadAsync())
-            {
-                var entry = (reader.GetInt64(0), (byte[])reader[1], (byte[])reader[2], (byte[])reader[3]);
-                if (!verifier.Entry(entry.Item1, entry.Item2, entry.Item3, entry.Item4))
-                {
-                    throw new InvalidOperationException($"the chain is broken: {verifier.Break}");
-                }
-
-                entries.Add(entry);
-            }
+            entries.Clear();
+            stopwatch.Restart();
+            await VerifyAsync();
+            fastest = Math.Min(fastest, stopwatch.Elapsed.TotalSeconds);
         }
 
-        var verified = entries.Count / stopwatch.Elapsed.TotalSeconds;
+        var verified = entries.Count / fastest;
 
         // Reference: the hashing alone, same bytes, best of three.
         var best = double.MaxValue;
@@ -64,7 +57,25 @@ public static class ChainVerification
         var reference = entries.Count / best;
         Console.WriteLine($"    verified {entries.Count:N0} entries: {verified:N0} entries/s; SHA-256 alone: {reference:N0} entries/s");
         return new BenchFigure("P5", "audit chain verification (read + recompute + compare)", "entries/s", verified,
-            "SHA-256 over the same bytes in memory", reference, $"{entries.Count} entries");
+            "SHA-256 over the same bytes in memory", reference, $"{entries.Count} entries, best of three passes each");
+
+        async Task VerifyAsync()
+        {
+            using var verifier = new ChainVerifier(tenant, 1, ChainHash.Genesis, null);
+            await using var command = data.CreateCommand("select sequence, canonical, previous_hash, hash from audit.chain_entries where tenant_id = @t order by sequence");
+            command.Parameters.AddWithValue("t", tenant);
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess);
+            while (await reader.ReadAsync())
+            {
+                var entry = (reader.GetInt64(0), (byte[])reader[1], (byte[])reader[2], (byte[])reader[3]);
+                if (!verifier.Entry(entry.Item1, entry.Item2, entry.Item3, entry.Item4))
+                {
+                    throw new InvalidOperationException($"the chain is broken: {verifier.Break}");
+                }
+
+                entries.Add(entry);
+            }
+        }
     }
 
     private static async Task<string?> LongestChainAsync(NpgsqlDataSource data)

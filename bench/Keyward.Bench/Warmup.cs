@@ -45,6 +45,7 @@ public static class Warmup
 
         Volatile.Write(ref stop, true);
         await Task.WhenAll(running);
+        await system.WaitForOutboxesAsync();
         Console.WriteLine($"    warm-up ({what}): {stopwatch.Elapsed.TotalSeconds:N0} s, {steps:N0} operations, {last - first:N0} methods compiled; " +
             (recent < Settled ? $"settled ({recent} in the last {Window.TotalSeconds:N0} s)" : $"NOT settled after {max.TotalSeconds:N0} s ({recent} in the last {Window.TotalSeconds:N0} s)"));
     }
