@@ -51,14 +51,19 @@ public static class MetadataCycles
         }
 
         var half = max16 / 2;
-        var (pacedRate, pacedLatencies) = await CyclesAsync(folders16, Phase, pacePerClient: TimeSpan.FromSeconds(16 / half));
+        // The paced phase starts once the saturated phases' audit backlog is gone and records only after its first
+        // two seconds: its p99 is that of half load, not of the way out of full load.
+        await system.WaitForOutboxesAsync();
+        var (pacedRate, pacedLatencies) = await CyclesAsync(folders16, Phase, pacePerClient: TimeSpan.FromSeconds(16 / half), settle: TimeSpan.FromSeconds(2));
         var p99 = Percentiles.Of(pacedLatencies, 99);
-        Console.WriteLine($"P2: at half load ({pacedRate:N0} cycles/s, 16 clients paced): p99 {p99:N1} ms");
-        figures.Add(new BenchFigure("P2-p99", "cycle p99 latency at half of the 16-client maximum", "ms", p99, "target", 15, $"paced at {pacedRate:N0} cycles/s"));
+        var p50 = Percentiles.Of(pacedLatencies, 50);
+        var p90 = Percentiles.Of(pacedLatencies, 90);
+        Console.WriteLine($"P2: at half load ({pacedRate:N0} cycles/s, 16 clients paced): p50 {p50:N1} ms, p90 {p90:N1} ms, p99 {p99:N1} ms");
+        figures.Add(new BenchFigure("P2-p99", "cycle p99 latency at half of the 16-client maximum", "ms", p99, "target", 15, $"paced at {pacedRate:N0} cycles/s; p50 {p50:N1} ms, p90 {p90:N1} ms"));
         return (figures, peak);
     }
 
-    private static async Task<(double Rate, List<double> Latencies)> CyclesAsync(Folder[] folders, TimeSpan duration, TimeSpan? pacePerClient)
+    private static async Task<(double Rate, List<double> Latencies)> CyclesAsync(Folder[] folders, TimeSpan duration, TimeSpan? pacePerClient, TimeSpan settle = default)
     {
         var latencies = new List<double>();
         var stopwatch = Stopwatch.StartNew();
@@ -81,6 +86,11 @@ public static class MetadataCycles
                 var started = Stopwatch.GetTimestamp();
                 await folder.CycleAsync();
                 var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (stopwatch.Elapsed < settle)
+                {
+                    continue;
+                }
+
                 lock (latencies)
                 {
                     latencies.Add(elapsed);
@@ -91,7 +101,7 @@ public static class MetadataCycles
 
             return done;
         }));
-        return (counts.Sum() / stopwatch.Elapsed.TotalSeconds, latencies);
+        return (counts.Sum() / (stopwatch.Elapsed - settle).TotalSeconds, latencies);
     }
 
     private static async Task<double> InsertRateAsync(StackEnvironment stack, int connections, TimeSpan duration)

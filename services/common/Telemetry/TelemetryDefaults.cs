@@ -14,10 +14,20 @@ public static class TelemetryDefaults
     /// <summary>The activity source and meter every Keyward component reports under.</summary>
     public const string InstrumentationName = "Keyward";
 
-    /// <summary>OpenTelemetry traces and metrics; exported over OTLP only when an endpoint is configured.</summary>
+    /// <summary>
+    /// OpenTelemetry traces and metrics, exported over OTLP, when an endpoint is configured. Without one nothing
+    /// would receive them, so none are recorded: spans made only to be dropped cost every hop (measured: the
+    /// gateway's added latency over a direct call). Logs still carry the trace id ASP.NET Core gives each request.
+    /// </summary>
     public static WebApplicationBuilder AddKeywardTelemetry(this WebApplicationBuilder builder, string serviceName)
     {
-        var telemetry = builder.Services.AddOpenTelemetry()
+        var endpoint = OtlpSettings.Endpoint(builder.Configuration);
+        if (endpoint is null)
+        {
+            return builder;
+        }
+
+        builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName, serviceNamespace: "keyward"))
             .WithTracing(tracing => tracing
                 .AddSource(InstrumentationName, "MassTransit", "Marten")
@@ -29,13 +39,8 @@ public static class TelemetryDefaults
                 .AddMeter(InstrumentationName, "MassTransit", "Marten")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation());
-
-        var endpoint = OtlpSettings.Endpoint(builder.Configuration);
-        if (endpoint is not null)
-        {
-            telemetry.UseOtlpExporter(OtlpExportProtocol.Grpc, endpoint);
-        }
+                .AddRuntimeInstrumentation())
+            .UseOtlpExporter(OtlpExportProtocol.Grpc, endpoint);
 
         return builder;
     }
