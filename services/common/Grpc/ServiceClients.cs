@@ -25,7 +25,10 @@ public static class ServiceClients
         return builder.Services
             .AddGrpcClient<TClient>(o => o.Address = new Uri(address))
             .ConfigureChannel(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024)
-            .AddHttpMessageHandler<CallerTokenForwarding>();
+            .AddHttpMessageHandler<CallerTokenForwarding>()
+            // The factory's logging handlers wrap every call in a log scope and timers for lines that are
+            // switched off (Warning and up only); the called service logs each request itself.
+            .RemoveAllLoggers();
     }
 
     /// <summary>Copies the incoming Authorization header, the caller's address and User-Agent onto the outgoing call.</summary>
