@@ -6,9 +6,10 @@ public static class PostgresConnections
 {
     /// <summary>
     /// The configured connection string with Npgsql's statement auto-preparation on and the per-use session
-    /// reset off, unless it says otherwise. Profiled under the P2 load, PostgreSQL spent its time parsing
-    /// and planning the same few statements on every call, and every pooled connection's DISCARD ALL would
-    /// throw the prepared ones away again; Keyward keeps no session state on a connection that needs resetting.
+    /// reset off, unless it says otherwise. Profiled under the P2 load, PostgreSQL parsed and planned the same
+    /// few statements on every call (its parser among its top functions), and every pooled connection's
+    /// DISCARD ALL would throw prepared ones away again; Keyward keeps no session state on a connection that
+    /// needs resetting. Measured: 109 → 167 lock/PUT/unlock cycles per second at 16 clients.
     /// </summary>
     public static string Tuned(string connectionString)
     {
