@@ -39,5 +39,31 @@ public sealed class AuditOutboxTests(KeywardSystem system)
         Assert.DoesNotContain(certificate.Split('\n')[1], everything);
         Assert.DoesNotContain(csr.Split('\n')[1], everything);
         Assert.DoesNotContain("Bearer", everything);
+
+        // Relayed and confirmed, the events left the outboxes: they are queues, not a second record.
+        foreach (var schema in new[] { "keyserver", "certificate_authority" })
+        {
+            Assert.Equal(0L, await OutboxRowsOnceDrainedAsync(schema, user));
+        }
+    }
+
+    /// <summary>The user's rows left in a service's outbox, after up to 15 s for the relay to drain them.</summary>
+    private async Task<long> OutboxRowsOnceDrainedAsync(string schema, string user)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(system.Stack.Postgres);
+        await connection.OpenAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            await using var command = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_doc_auditoutboxmessage where data::text like @user", connection);
+            command.Parameters.AddWithValue("user", $"%{user}%");
+            var rows = (long)(await command.ExecuteScalarAsync())!;
+            if (rows == 0 || DateTime.UtcNow > deadline)
+            {
+                return rows;
+            }
+
+            await Task.Delay(100);
+        }
     }
 }
