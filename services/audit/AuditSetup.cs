@@ -1,7 +1,8 @@
 using Keyward.Audit.Api;
-using Keyward.Audit.Consumers;
-using Keyward.Audit.Domain;
-using Keyward.Audit.Storage;
+
+using Keyward.Audit.Adapters;
+using Keyward.Audit.Core;
+using Keyward.Audit.Jobs;
 using Keyward.Common.Auth;
 using Keyward.Common.Grpc;
 using Keyward.Common.Health;
@@ -27,6 +28,9 @@ public static class AuditSetup
         builder.Services.AddSingleton<Keyward.Common.Hosting.ISchemaMigration>(sp => sp.GetRequiredService<ChainSchemaMigration>());
         builder.Services.AddHealthChecks().AddNpgSql(connectionString, name: "postgresql", tags: [HealthDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton<ChainStore>();
+        builder.Services.AddSingleton<IChainReader>(sp => sp.GetRequiredService<ChainStore>());
+        builder.Services.AddScoped<ICheckpointKeys, CaCheckpointKeys>();
+        builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddSingleton<Checkpointer>();
         builder.Services.AddHostedService<CheckpointTimer>();
         builder.Services.AddOptions<CheckpointOptions>().Bind(builder.Configuration.GetSection(CheckpointOptions.Section));

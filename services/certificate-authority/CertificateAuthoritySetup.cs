@@ -1,6 +1,6 @@
+using Keyward.CertificateAuthority.Adapters.Pkcs11;
 using Keyward.CertificateAuthority.Api;
-using Keyward.CertificateAuthority.Domain;
-using Keyward.CertificateAuthority.Storage.Pkcs11;
+using Keyward.CertificateAuthority.Core;
 using Keyward.Common.Audit;
 using Keyward.AuditTrail;
 using Keyward.Common.Health;
@@ -26,6 +26,9 @@ public static class CertificateAuthoritySetup
             .ValidateOnStart();
         builder.Services.AddSingleton<Pkcs11Token>();
         builder.Services.AddSingleton<ITenantKeys, Pkcs11TenantKeys>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CaOptions>>().Value);
+        builder.Services.AddScoped<CertificateIssuance>();
+        builder.Services.AddScoped<TenantKeyUse>();
         builder.AddKeywardMarten(schemaName: "certificate_authority", options => options.AddAuditOutbox());
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);

@@ -5,8 +5,9 @@ using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
 using Keyward.Common.Grpc;
 using Keyward.Common.Health;
+using Keyward.Gateway.Adapters;
 using Keyward.Gateway.Api;
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 
 namespace Keyward.Gateway;
 
@@ -32,8 +33,11 @@ public static class GatewaySetup
         builder.AddKeywardGrpcClient<Metadata.V1.MetadataService.MetadataServiceClient>("metadata")
             .ConfigureChannel(o => o.MaxSendMessageSize = o.MaxReceiveMessageSize = 40 * 1024 * 1024);
 
+        builder.Services.AddOptions<OcsLimits>().Bind(builder.Configuration.GetSection(OcsLimits.Section))
+            .Validate(l => l.KeyBodyBytes > 0 && l.MaxMetadataBytes > 0, $"{OcsLimits.Section}: KeyBodyBytes and MaxMetadataBytes must be positive.");
+
         var (routes, clusters) = ProxyRoutes.Build(addresses);
-        builder.Services.AddReverseProxy().LoadFromMemory(routes, clusters);
+        builder.Services.AddReverseProxy().LoadFromMemory(routes, clusters).AddTransforms(ProxyRoutes.RetryAfterOnOutage);
 
         var health = builder.Services.AddHealthChecks();
         foreach (var (name, address) in addresses)

@@ -3,8 +3,9 @@ using Keyward.AuditTrail;
 using Keyward.Common.Grpc;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
+using Keyward.Keyserver.Adapters;
 using Keyward.Keyserver.Api;
-using Keyward.Keyserver.Storage;
+using Keyward.Keyserver.Core;
 using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient;
 
 namespace Keyward.Keyserver;
@@ -27,6 +28,9 @@ public static class KeyserverSetup
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);
         builder.AddKeywardGrpcClient<CaClient>("certificate-authority");
+        builder.Services.AddScoped<IKeyStore, MartenKeyStore>();
+        builder.Services.AddScoped<ICertificateSigner, CaCertificateSigner>();
+        builder.Services.AddScoped<KeyContext>();
         return builder;
     }
 

@@ -2,9 +2,10 @@ using Keyward.Common.Audit;
 using Keyward.AuditTrail;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
+using Keyward.Metadata.Adapters;
 using Keyward.Metadata.Api;
-using Keyward.Metadata.Domain;
-using Keyward.Metadata.Storage;
+using Keyward.Metadata.Core;
+using Keyward.Metadata.Jobs;
 
 namespace Keyward.Metadata;
 
@@ -25,7 +26,8 @@ public static class MetadataSetup
         });
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);
-        builder.Services.AddScoped<FolderStore>();
+        builder.Services.AddScoped<IFolderStore, MartenFolderStore>();
+        builder.Services.AddScoped<FolderContext>();
         builder.Services.AddOptions<StaleLockOptions>().Bind(builder.Configuration.GetSection(StaleLockOptions.Section));
         builder.Services.AddHostedService<StaleLockRollback>();
         // Metadata of a large folder can run to megabytes.

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Keyward.Audit.Storage;
+using Keyward.Audit.Adapters;
 using Keyward.AuditTrail;
 using Keyward.CertificateAuthority.V1;
 using Keyward.Common.Auth;

@@ -16,10 +16,8 @@ public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor htt
     public AuditEvent Create(string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null)
     {
         var request = http.HttpContext?.Request;
-        var forwardedFor = request?.Headers["X-Forwarded-For"].ToString();
-        var clientAddress = !string.IsNullOrEmpty(forwardedFor)
-            ? forwardedFor.Split(',')[0].Trim()
-            : http.HttpContext?.Connection.RemoteIpAddress?.ToString();
+        // Already the original client's when a known proxy forwarded the call (see ForwardedHeadersDefaults).
+        var clientAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString();
         return new AuditEvent
         {
             EventId = Guid.CreateVersion7(clock.GetUtcNow()),
@@ -43,6 +41,9 @@ public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor htt
         return auditEvent;
     }
 
+    /// <summary>Adds an event stated by Core code to the session's outbox.</summary>
+    public AuditEvent Record(IDocumentSession session, AuditRecord record) => Record(session, record.Action, record.Target, record.Outcome, record.Details);
+
     /// <summary>
     /// An event of the service itself (a background job), not of a caller: the actor is <c>system:&lt;service&gt;</c>.
     /// </summary>
@@ -63,14 +64,6 @@ public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor htt
     /// <summary>Puts an already built event into the outbox of an open session.</summary>
     public static void Enqueue(IDocumentSession session, AuditEvent auditEvent) =>
         session.Insert(new AuditOutboxMessage { Id = auditEvent.EventId, Event = auditEvent, CreatedAt = auditEvent.OccurredAt });
-
-    /// <summary>Records an event on its own, for refusals that change nothing else.</summary>
-    public async Task RecordAloneAsync(IDocumentStore store, string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null, CancellationToken cancellationToken = default)
-    {
-        await using var session = store.LightweightSession(caller.TenantId);
-        Record(session, action, target, outcome, details);
-        await session.SaveChangesAsync(cancellationToken);
-    }
 
     // Behind the gateway the User-Agent is the gateway's gRPC client; the caller's travels in its own header.
     private static string? UserAgent(HttpRequest? request) =>

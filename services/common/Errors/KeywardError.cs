@@ -1,20 +1,23 @@
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
+using Keyward.Common.V1;
 
 namespace Keyward.Common.Errors;
 
 /// <summary>
-/// A refusal between services: a gRPC status code plus a machine-readable reason (google.rpc.ErrorInfo),
-/// e.g. KEY_EXISTS or CN_MISMATCH, which the gateway maps to the exact OCS answer of the reference.
+/// A refusal between services on the wire: a gRPC status code plus google.rpc.ErrorInfo whose reason names a
+/// <see cref="RefusalReason"/> (e.g. KEY_EXISTS), which the gateway maps to the exact OCS answer of the reference.
 /// </summary>
 public static class KeywardError
 {
     public const string Domain = "keyward";
 
-    public static RpcException Create(StatusCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
+    public const string CorrelationIdKey = "correlation_id";
+
+    public static RpcException Create(StatusCode code, RefusalReason reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var info = new ErrorInfo { Reason = reason, Domain = Domain };
+        var info = new ErrorInfo { Reason = RefusalReasons.Name(reason), Domain = Domain };
         if (metadata is not null)
         {
             foreach (var (key, value) in metadata)
@@ -27,23 +30,46 @@ public static class KeywardError
         return status.ToRpcException();
     }
 
-    /// <summary>The reason of a Keyward refusal, or null when the error carries none.</summary>
+    /// <summary>The status a refusal of this kind travels with.</summary>
+    public static StatusCode StatusOf(RefusalKind kind) => kind switch
+    {
+        RefusalKind.InvalidArgument => StatusCode.InvalidArgument,
+        RefusalKind.NotFound => StatusCode.NotFound,
+        RefusalKind.AlreadyExists => StatusCode.AlreadyExists,
+        RefusalKind.PermissionDenied => StatusCode.PermissionDenied,
+        RefusalKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        _ => StatusCode.Internal,
+    };
+
+    public static RpcException ToRpcException(this Refusal refusal) => Create(StatusOf(refusal.Kind), refusal.Reason, refusal.Message, refusal.Details);
+
+    /// <summary>The ErrorInfo of a Keyward error, or null when the error carries none.</summary>
     public static ErrorInfo? Info(this RpcException error) => error.GetRpcStatus()?.GetDetail<ErrorInfo>();
 
-    public static string? Reason(this RpcException error) => error.Info()?.Reason;
-}
+    /// <summary>
+    /// Why a call was refused. A permission refusal without a Keyward reason comes from the authorization
+    /// layer (a role is missing) and counts as <see cref="RefusalReason.NotAllowed"/>.
+    /// </summary>
+    public static RefusalReason Reason(this RpcException error) =>
+        error.Info() is { Domain: Domain } info ? RefusalReasons.Parse(info.Reason)
+        : error.StatusCode == StatusCode.PermissionDenied ? RefusalReason.NotAllowed
+        : RefusalReason.Unspecified;
 
-/// <summary>The reasons Keyward services give; the gateway maps them to protocol answers.</summary>
-public static class ErrorReasons
-{
-    public const string KeyExists = "KEY_EXISTS";
-    public const string CsrInvalid = "CSR_INVALID";
-    public const string CnMismatch = "CN_MISMATCH";
-    public const string KeyPolicy = "KEY_POLICY";
-    public const string CertificateInvalid = "CERTIFICATE_INVALID";
-    public const string CertificateNotFound = "CERTIFICATE_NOT_FOUND";
-    public const string PrivateKeyInvalid = "PRIVATE_KEY_INVALID";
-    public const string PrivateKeyNotFound = "PRIVATE_KEY_NOT_FOUND";
-    public const string HsmUnavailable = "HSM_UNAVAILABLE";
-    public const string NotAllowed = "NOT_ALLOWED";
+    /// <summary>
+    /// A refusal received from another Keyward service, to pass on as this service's own (the CA's CSR_INVALID
+    /// answered by the keyserver); null for errors that are not refusals.
+    /// </summary>
+    public static Refusal? AsRefusal(this RpcException error)
+    {
+        var kind = error.StatusCode switch
+        {
+            StatusCode.InvalidArgument => RefusalKind.InvalidArgument,
+            StatusCode.NotFound => RefusalKind.NotFound,
+            StatusCode.AlreadyExists => RefusalKind.AlreadyExists,
+            StatusCode.PermissionDenied => RefusalKind.PermissionDenied,
+            StatusCode.FailedPrecondition => RefusalKind.FailedPrecondition,
+            _ => (RefusalKind?)null,
+        };
+        return kind is { } k ? new Refusal(k, error.Reason(), error.Status.Detail, error.Info()?.Metadata.ToDictionary(m => m.Key, m => m.Value)) : null;
+    }
 }

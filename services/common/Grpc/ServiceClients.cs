@@ -47,8 +47,8 @@ public static class ServiceClients
             {
                 var userAgent = incoming.Request.Headers[ForwardedUserAgentHeader].ToString() is { Length: > 0 } forwarded ? forwarded : incoming.Request.Headers.UserAgent.ToString();
                 request.Headers.TryAddWithoutValidation(ForwardedUserAgentHeader, userAgent);
-                var forwardedFor = incoming.Request.Headers["X-Forwarded-For"].ToString();
-                var address = string.IsNullOrEmpty(forwardedFor) ? incoming.Connection.RemoteIpAddress?.ToString() : forwardedFor;
+                // The forwarded-headers middleware has already put a trusted proxy's client address here.
+                var address = incoming.Connection.RemoteIpAddress?.ToString();
                 if (!string.IsNullOrEmpty(address))
                 {
                     request.Headers.TryAddWithoutValidation("X-Forwarded-For", address);

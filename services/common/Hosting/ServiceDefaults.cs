@@ -1,4 +1,5 @@
 using Keyward.Common.Auth;
+using Keyward.Common.Grpc;
 using Keyward.Common.Health;
 using Keyward.Common.Logging;
 using Keyward.Common.Telemetry;
@@ -19,7 +20,12 @@ public static class ServiceDefaults
         builder.AddKeywardHealth();
         builder.AddKeywardAuthentication();
         // REST callers get the error reason too: the transcoder must know google.rpc.ErrorInfo to write it.
-        builder.Services.AddGrpc(o => o.EnableDetailedErrors = false)
+        builder.AddKeywardForwardedHeaders();
+        builder.Services.AddGrpc(o =>
+            {
+                o.EnableDetailedErrors = false;
+                o.Interceptors.Add<RefusalInterceptor>();
+            })
             .AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor));
         builder.Services.AddGrpcReflection();
         return builder;
@@ -28,6 +34,7 @@ public static class ServiceDefaults
     /// <summary>Request logging (path only, never the query or headers), auth, health endpoints.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app, bool requireAuthForGrpcHealth = false)
     {
+        app.UseForwardedHeaders();
         app.UseSerilogRequestLogging(o => o.GetLevel = (context, _, error) =>
             error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
             : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") ? Serilog.Events.LogEventLevel.Verbose

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
-using Grpc.Core;
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 using Keyward.Keyserver.V1;
 using KeysClient = Keyward.Keyserver.V1.KeyServer.KeyServerClient;
 
@@ -16,25 +15,18 @@ public static class OcsCapabilities
 
     public static void Map(IEndpointRouteBuilder app, string ocsPrefix, OcsFlavor flavor)
     {
-        app.MapGet($"{ocsPrefix}/cloud/capabilities", async (HttpContext http, KeysClient keys) =>
+        app.MapGet($"{ocsPrefix}/cloud/capabilities", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.Capabilities, gated: false, async () =>
         {
-            try
+            var status = await keys.GetKeyStatusAsync(new GetKeyStatusRequest(), cancellationToken: http.RequestAborted);
+            var block = new JsonObject
             {
-                var status = await keys.GetKeyStatusAsync(new GetKeyStatusRequest(), cancellationToken: http.RequestAborted);
-                var block = new JsonObject
-                {
-                    ["enabled"] = true,
-                    ["api-version"] = ApiVersion,
-                    ["keys-exist"] = status.HasCertificate && status.HasPrivateKey,
-                    // Keyward extension: users are told when an escrow copy of their key is kept for the admins.
-                    ["keyward-recovery-enabled"] = status.RecoveryEnabled,
-                };
-                return new OcsResult(flavor, OcsAnswer.Ok(new JsonObject { ["capabilities"] = new JsonObject { ["end-to-end-encryption"] = block } }));
-            }
-            catch (RpcException e)
-            {
-                return new OcsResult(flavor, OcsErrors.Unexpected(e));
-            }
-        });
+                ["enabled"] = true,
+                ["api-version"] = ApiVersion,
+                ["keys-exist"] = status.HasCertificate && status.HasPrivateKey,
+                // Keyward extension: users are told when an escrow copy of their key is kept for the admins.
+                ["keyward-recovery-enabled"] = status.RecoveryEnabled,
+            };
+            return OcsAnswer.Ok(new JsonObject { ["capabilities"] = new JsonObject { ["end-to-end-encryption"] = block } });
+        }));
     }
 }

@@ -1,8 +1,6 @@
-using System.Text.Json;
+using System.Globalization;
 using System.Text.Json.Nodes;
-using Grpc.Core;
-using Keyward.Common.Errors;
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 using Keyward.Metadata.V1;
 using MetadataClient = Keyward.Metadata.V1.MetadataService.MetadataServiceClient;
 
@@ -10,156 +8,80 @@ namespace Keyward.Gateway.Api;
 
 /// <summary>
 /// The Nextcloud encryption-flag, metadata, filedrop and lock endpoints (reference §a.3–a.6) on top of the
-/// metadata service. Each endpoint maps the service's refusal reasons to the reference's status, error
-/// shape and message for its API version.
+/// metadata service; refusals answered through <see cref="OcsRefusalTable"/> for the endpoint's API version.
 /// </summary>
 public static class OcsMetadataEndpoints
 {
     private const string SignatureHeader = "X-NC-E2EE-SIGNATURE";
     private const string TokenHeader = "e2e-token";
     private const string CounterHeader = "X-NC-E2EE-COUNTER";
-    private const string VersionMessage = "Client version cannot handle the requested encryption version.";
 
-    public static void Map(RouteGroupBuilder api, OcsFlavor flavor, int apiVersion)
+    public static void Map(RouteGroupBuilder api, OcsFlavor flavor, int apiVersion, OcsLimits limits)
     {
         var v1 = apiVersion == 1;
+        var version = v1 ? ApiVersion.V1 : ApiVersion.V2;
+        Task<IResult> Run(HttpContext http, OcsOperation operation, string id, Func<Task<OcsAnswer>> action, bool gated = true) =>
+            OcsCall.RunAsync(http, flavor, operation, gated, action, apiVersion, id);
 
-        api.MapPut("/encrypted/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapPut("/encrypted/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.MarkEncrypted, id, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
             await metadata.RegisterFolderAsync(new RegisterFolderRequest { FolderId = id, ParentId = parameters["parentId"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
-        }, reason => reason switch
-        {
-            "FOLDER_NOT_FOUND" => OcsAnswer.Returned(404, "Folder not found"),
-            "ACCESS_DENIED" => OcsAnswer.Returned(403, "You are not allowed to set the encryption flag on this folder"),
-            "FOLDER_REGISTERED" => OcsAnswer.Returned(403, "You are not allowed to set the encryption flag on this folder"),
-            _ => null,
-        }));
+        })).WithBodyLimits(limits.KeyBodyBytes);
 
-        api.MapDelete("/encrypted/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapDelete("/encrypted/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.UnmarkEncrypted, id, async () =>
         {
             await metadata.UnregisterFolderAsync(new UnregisterFolderRequest { FolderId = id }, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
-        }, reason => reason switch
-        {
-            "FOLDER_NOT_FOUND" => OcsAnswer.Thrown(404, $"No folder with ID {id}"),
-            "FOLDER_NOT_EMPTY" => OcsAnswer.Thrown(404, $"Folder with ID {id} not empty"),
-            "ACCESS_DENIED" => OcsAnswer.Returned(403, "You are not allowed to remove the encryption flag on this folder"),
-            "LOCKED" => OcsAnswer.Returned(423, "File already locked"),
-            _ => null,
         }));
 
-        api.MapGet("/meta-data/{id}", async (string id, HttpContext http, MetadataClient metadata) =>
+        api.MapGet("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.GetMetadata, id, async () =>
         {
-            if (await ClientGate.RefuseAsync(http, flavor) is { } refused)
+            var found = await metadata.GetMetadataAsync(new GetMetadataRequest { FolderId = id, ApiVersion = version }, cancellationToken: http.RequestAborted);
+            // The committed signature goes back exactly as stored (reference §i); API 1 has none.
+            return OcsAnswer.Ok(new JsonObject { ["meta-data"] = found.Metadata }) with
             {
-                return refused;
-            }
+                Headers = v1 ? null : new Dictionary<string, string> { [SignatureHeader] = found.Signature },
+            };
+        }));
 
-            try
-            {
-                var found = await metadata.GetMetadataAsync(new GetMetadataRequest { FolderId = id, ApiVersion = apiVersion }, cancellationToken: http.RequestAborted);
-                // The committed signature goes back exactly as stored (reference §i); API 1 has none.
-                var headers = v1 ? null : new Dictionary<string, string> { [SignatureHeader] = found.Signature };
-                return new OcsResult(flavor, OcsAnswer.Ok(new JsonObject { ["meta-data"] = found.Metadata }), headers);
-            }
-            catch (RpcException e)
-            {
-                return new OcsResult(flavor, e.Reason() switch
-                {
-                    "FOLDER_NOT_FOUND" or "METADATA_NOT_FOUND" => OcsAnswer.Thrown(404, $"Could not find metadata for \"{id}\""),
-                    "ACCESS_DENIED" => v1 ? OcsAnswer.Thrown(403, "You are not allowed to access the metadata of this folder") : OcsAnswer.Returned(403, "You are not allowed to access the metadata of this folder"),
-                    "VERSION_UNSUPPORTED" => OcsAnswer.Thrown(403, VersionMessage),
-                    "FOLDER_ID_INVALID" => OcsAnswer.Thrown(404, $"Could not find metadata for \"{id}\""),
-                    _ => OcsErrors.Unexpected(e),
-                });
-            }
-        });
-
-        api.MapPost("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapPost("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.CreateMetadata, id, async () =>
         {
-            var written = await metadata.CreateMetadataAsync(await WriteRequestAsync(http, id, apiVersion), cancellationToken: http.RequestAborted);
+            var written = await metadata.CreateMetadataAsync(await WriteRequestAsync(http, id, version), cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["meta-data"] = written.Metadata });
-        }, reason => reason switch
-        {
-            "TOKEN_MISSING" => OcsAnswer.Returned(400, "e2e-token is empty"),
-            "SIGNATURE_MISSING" => OcsAnswer.Returned(400, "x-nc-e2ee-signature is empty"),
-            "ACCESS_DENIED" or "NOT_LOCKED" => OcsAnswer.Returned(403, "You are not allowed to set the metadata on this folder"),
-            "METADATA_EXISTS" => OcsAnswer.Bare(409),
-            "FOLDER_NOT_FOUND" or "FOLDER_ID_INVALID" => OcsAnswer.Thrown(404, $"Could not find metadata for \"{id}\""),
-            "VERSION_UNSUPPORTED" => OcsAnswer.Thrown(403, VersionMessage),
-            "METADATA_INVALID" => OcsAnswer.Thrown(400, "Cannot store metadata"),
-            _ => null,
-        }));
+        })).WithBodyLimits(limits.MetadataBodyBytes);
 
-        api.MapPut("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapPut("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.UpdateMetadata, id, async () =>
         {
-            var written = await metadata.UpdateMetadataAsync(await WriteRequestAsync(http, id, apiVersion), cancellationToken: http.RequestAborted);
+            var written = await metadata.UpdateMetadataAsync(await WriteRequestAsync(http, id, version), cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["meta-data"] = written.Metadata });
-        }, reason => reason switch
-        {
-            "TOKEN_MISSING" => v1 ? NotLockedV1() : OcsAnswer.Returned(400, "e2e-token is empty"),
-            "SIGNATURE_MISSING" => OcsAnswer.Returned(400, "x-nc-e2ee-signature is empty"),
-            "ACCESS_DENIED" => v1 ? NotLockedV1() : OcsAnswer.Returned(403, "You are not allowed to set the metadata on this folder"),
-            "NOT_LOCKED" => v1 ? NotLockedV1() : OcsAnswer.Returned(412, "Folder is not locked"),
-            "METADATA_NOT_FOUND" => OcsAnswer.Thrown(404, "Metadata-file does not exist"),
-            "FOLDER_NOT_FOUND" or "FOLDER_ID_INVALID" => OcsAnswer.Thrown(404, $"Could not find metadata for \"{id}\""),
-            "VERSION_UNSUPPORTED" => OcsAnswer.Thrown(403, VersionMessage),
-            "METADATA_INVALID" => OcsAnswer.Thrown(400, "Cannot store metadata"),
-            _ => null,
-        }));
+        })).WithBodyLimits(limits.MetadataBodyBytes);
 
-        api.MapDelete("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapDelete("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.DeleteMetadata, id, async () =>
         {
-            var request = new DeleteMetadataRequest { FolderId = id, Token = http.Request.Headers[TokenHeader].ToString(), ApiVersion = apiVersion };
+            var request = new DeleteMetadataRequest { FolderId = id, Token = http.Request.Headers[TokenHeader].ToString(), ApiVersion = version };
             await metadata.DeleteMetadataAsync(request, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
-        }, reason => reason switch
-        {
-            "TOKEN_MISSING" => OcsAnswer.Returned(400, "e2e-token is empty"),
-            "ACCESS_DENIED" => v1 ? OcsAnswer.Thrown(403, "Only the owner can delete the metadata-file") : OcsAnswer.Returned(403, "You are not allowed to delete the metadata of this folder"),
-            "NOT_LOCKED" => OcsAnswer.Returned(412, "Metadata is not locked"),
-            "LOCKED" => OcsAnswer.Thrown(403, "File already locked"),
-            "FOLDER_NOT_FOUND" or "METADATA_NOT_FOUND" or "FOLDER_ID_INVALID" => OcsAnswer.Thrown(404, $"Could not find metadata for \"{id}\""),
-            "VERSION_UNSUPPORTED" => OcsAnswer.Thrown(403, VersionMessage),
-            _ => null,
         }));
 
         // Not gated by client (reference §a.0): file-drop uploaders use whatever client they have.
-        api.MapPut("/meta-data/{id}/filedrop", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: false, async () =>
+        api.MapPut("/meta-data/{id}/filedrop", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.AddFiledrop, id, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
             var added = await metadata.AddFiledropAsync(new AddFiledropRequest { FolderId = id, Filedrop = parameters["filedrop"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["filedrop"] = JsonNode.Parse(added.Filedrop) });
-        }, reason => reason switch
-        {
-            "FILEDROP_INVALID" or "FOLDER_ID_INVALID" => OcsAnswer.Thrown(400, "Cannot update filedrop"),
-            "ACCESS_DENIED" or "FOLDER_NOT_FOUND" => OcsAnswer.Returned(403, "You are not allowed to create the lock"),
-            "LOCKED" => OcsAnswer.Thrown(412, "File already locked"),
-            "METADATA_NOT_FOUND" => OcsAnswer.Thrown(404, "Metadata-file does not exist"),
-            _ => null,
-        }));
+        }, gated: false)).WithBodyLimits(limits.MetadataBodyBytes);
 
-        api.MapPost("/lock/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapPost("/lock/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.LockFolder, id, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
-            var request = new LockRequest { FolderId = id, Token = parameters["e2e-token"] ?? "", ApiVersion = apiVersion, Counter = Counter(http) };
+            var request = new LockRequest { FolderId = id, Token = parameters["e2e-token"] ?? "", ApiVersion = version, Counter = Counter(http) };
             var locked = await metadata.LockAsync(request, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["e2e-token"] = locked.Token });
-        }, reason => (reason, v1) switch
-        {
-            ("COUNTER_MISSING", _) => OcsAnswer.Returned(400, "X-NC-E2EE-COUNTER is missing in the request"),
-            ("ACCESS_DENIED" or "FOLDER_NOT_FOUND" or "FOLDER_ID_INVALID", false) => OcsAnswer.Returned(403, "You are not allowed to create the lock"),
-            ("ACCESS_DENIED" or "FOLDER_NOT_FOUND" or "FOLDER_ID_INVALID", true) => OcsAnswer.Thrown(403, "You are not allowed to create the lock"),
-            ("LOCKED", false) => OcsAnswer.Returned(423, "File already locked"),
-            ("LOCKED", true) => OcsAnswer.Thrown(403, "File already locked"),
-            ("COUNTER_TOO_SMALL", _) => OcsAnswer.Returned(412, "The provided counter is smaller than the current counter."),
-            ("VERSION_UNSUPPORTED", _) => OcsAnswer.Thrown(403, VersionMessage),
-            _ => null,
-        }));
+        })).WithBodyLimits(limits.KeyBodyBytes);
 
-        api.MapDelete("/lock/{id}", (string id, HttpContext http, MetadataClient metadata) => Call(http, flavor, gated: true, async () =>
+        api.MapDelete("/lock/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.UnlockFolder, id, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
             var request = new UnlockRequest
@@ -168,30 +90,19 @@ public static class OcsMetadataEndpoints
                 Token = http.Request.Headers[TokenHeader].ToString(),
                 // The web client sends abort in a JSON body, desktop in the query (reference §i); API 1 has no abort.
                 Abort = !v1 && string.Equals(parameters["abort"], "true", StringComparison.OrdinalIgnoreCase),
-                ApiVersion = apiVersion,
+                ApiVersion = version,
             };
             await metadata.UnlockAsync(request, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
-        }, reason => (reason, v1) switch
-        {
-            ("TOKEN_MISSING", false) => OcsAnswer.Returned(400, "e2e-token is empty"),
-            ("TOKEN_MISSING" or "ACCESS_DENIED" or "FOLDER_NOT_FOUND" or "NOT_LOCKED" or "FOLDER_ID_INVALID", true) => OcsAnswer.Thrown(403, "You are not allowed to remove the lock"),
-            ("ACCESS_DENIED" or "FOLDER_NOT_FOUND" or "NOT_LOCKED" or "FOLDER_ID_INVALID", false) => OcsAnswer.Returned(403, "You are not allowed to remove the lock"),
-            ("LOCK_NOT_FOUND", false) => OcsAnswer.Returned(404, "File not locked"),
-            ("LOCK_NOT_FOUND", true) => OcsAnswer.Thrown(404, "File not locked"),
-            _ => null,
-        }));
+        })).WithBodyLimits(limits.KeyBodyBytes);
     }
 
-    private static OcsAnswer NotLockedV1() =>
-        OcsAnswer.Thrown(403, "You are not allowed to edit the file, make sure to first lock it, and then send the right token");
-
     /// <summary>API 2 sends the token and signature as headers; API 1 sends the token as a parameter (reference §a.6).</summary>
-    private static async Task<WriteMetadataRequest> WriteRequestAsync(HttpContext http, string id, int apiVersion)
+    private static async Task<WriteMetadataRequest> WriteRequestAsync(HttpContext http, string id, ApiVersion version)
     {
         var parameters = await OcsParameters.ReadAsync(http.Request);
         var token = http.Request.Headers[TokenHeader].ToString();
-        if (apiVersion == 1 && string.IsNullOrEmpty(token))
+        if (version == ApiVersion.V1 && string.IsNullOrEmpty(token))
         {
             token = parameters["e2e-token"] ?? "";
         }
@@ -202,14 +113,11 @@ public static class OcsMetadataEndpoints
             Token = token,
             Signature = http.Request.Headers[SignatureHeader].ToString(),
             Metadata = parameters["metaData"] ?? "",
-            ApiVersion = apiVersion,
+            ApiVersion = version,
         };
     }
 
     /// <summary>The new counter from the header; anything but a positive integer counts as missing.</summary>
     private static long Counter(HttpContext http) =>
-        long.TryParse(http.Request.Headers[CounterHeader].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
-
-    private static Task<IResult> Call(HttpContext http, OcsFlavor flavor, bool gated, Func<Task<OcsAnswer>> action, Func<string?, OcsAnswer?> byReason) =>
-        OcsCall.RunAsync(http, flavor, gated, action, e => byReason(e.Reason()));
+        long.TryParse(http.Request.Headers[CounterHeader].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
 }

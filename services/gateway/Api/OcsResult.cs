@@ -1,29 +1,26 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 
 namespace Keyward.Gateway.Api;
 
 /// <summary>An OCS answer written as JSON in the envelope of its flavor.</summary>
-public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer, IReadOnlyDictionary<string, string>? headers = null) : IResult
+public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer) : IResult
 {
     // Keeps '+', '/' and '<' of Base64 and PEM readable; the body is JSON, never HTML.
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public OcsAnswer Answer => answer;
 
-    public Task ExecuteAsync(HttpContext httpContext)
+    public Task ExecuteAsync(HttpContext httpContext) => Write(httpContext, flavor, answer);
+
+    public static Task Write(HttpContext httpContext, OcsFlavor flavor, OcsAnswer answer)
     {
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        foreach (var (name, value) in answer.Headers ?? new Dictionary<string, string>())
         {
             httpContext.Response.Headers[name] = value;
         }
 
-        return Write(httpContext, flavor, answer);
-    }
-
-    public static Task Write(HttpContext httpContext, OcsFlavor flavor, OcsAnswer answer)
-    {
         var (status, body) = OcsEnvelope.Render(flavor, answer);
         httpContext.Response.StatusCode = status;
         httpContext.Response.ContentType = "application/json; charset=utf-8";

@@ -1,4 +1,4 @@
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 
 namespace Keyward.Gateway.Api;
 
@@ -7,14 +7,15 @@ public static class OcsRoutes
 {
     public static WebApplication MapOcs(this WebApplication app)
     {
+        var limits = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OcsLimits>>().Value;
         foreach (var (entry, flavor) in new[] { ("/ocs/v1.php", OcsFlavor.V1), ("/ocs/v2.php", OcsFlavor.V2) })
         {
             OcsCapabilities.Map(app, entry, flavor);
             foreach (var apiVersion in new[] { 1, 2 })
             {
                 var api = app.MapGroup($"{entry}/apps/end_to_end_encryption/api/v{apiVersion}");
-                OcsKeyEndpoints.Map(api, flavor);
-                OcsMetadataEndpoints.Map(api, flavor, apiVersion);
+                OcsKeyEndpoints.Map(api, flavor, limits);
+                OcsMetadataEndpoints.Map(api, flavor, apiVersion, limits);
             }
         }
 

@@ -1,6 +1,9 @@
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 using Yarp.ReverseProxy.Configuration;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Keyward.Gateway.Api;
 
@@ -45,6 +48,19 @@ public static class ProxyRoutes
 
         return (routes, clusters);
     }
+
+    /// <summary>An outage answered 503 by a service (UNAVAILABLE) tells REST callers when to retry, as OCS answers do.</summary>
+    public static void RetryAfterOnOutage(TransformBuilderContext context) =>
+        context.AddResponseTransform(transform =>
+        {
+            var response = transform.HttpContext.Response;
+            if (response.StatusCode == StatusCodes.Status503ServiceUnavailable && !response.Headers.ContainsKey(HeaderNames.RetryAfter))
+            {
+                response.Headers.RetryAfter = OcsFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return ValueTask.CompletedTask;
+        });
 
     private static RouteConfig Route(string id, Backend backend, RouteMatch match) => new()
     {

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Keyward.Audit.Domain;
+using Keyward.Audit.Core;
 using Keyward.AuditTrail;
 
 namespace Keyward.UnitTests.AuditTrail;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Keyward.CertificateAuthority.Domain;
+using Keyward.CertificateAuthority.Core;
 using Keyward.Tests.Shared;
 
 namespace Keyward.UnitTests.CertificateAuthority;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Keyward.CertificateAuthority.Domain;
-using Keyward.Common.Errors;
+using Keyward.CertificateAuthority.Core;
+using Keyward.Common.V1;
 
 namespace Keyward.UnitTests.CertificateAuthority;
 
@@ -27,7 +27,7 @@ public sealed class CsrPolicyTests
 
         var decision = CsrPolicy.Evaluate(pem, "alice");
 
-        Assert.Equal(ErrorReasons.CnMismatch, decision.Reason);
+        Assert.Equal(RefusalReason.CnMismatch, decision.Reason);
         Assert.Equal("Common name (CN) does not match the current user", decision.Message);
     }
 
@@ -39,7 +39,7 @@ public sealed class CsrPolicyTests
     {
         var decision = CsrPolicy.Evaluate(pem, "alice");
 
-        Assert.Equal(ErrorReasons.CsrInvalid, decision.Reason);
+        Assert.Equal(RefusalReason.CsrInvalid, decision.Reason);
         Assert.Equal("Could not parse the CSR, please make sure to submit a valid CSR", decision.Message);
     }
 
@@ -51,7 +51,7 @@ public sealed class CsrPolicyTests
         der[^10] ^= 0xFF; // inside the signature
         var tampered = PemEncoding.WriteString("CERTIFICATE REQUEST", der);
 
-        Assert.Equal(ErrorReasons.CsrInvalid, CsrPolicy.Evaluate(tampered, "alice").Reason);
+        Assert.Equal(RefusalReason.CsrInvalid, CsrPolicy.Evaluate(tampered, "alice").Reason);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class CsrPolicyTests
 
         var decision = CsrPolicy.Evaluate(pem, "alice");
 
-        Assert.Equal(ErrorReasons.KeyPolicy, decision.Reason);
+        Assert.Equal(RefusalReason.KeyPolicy, decision.Reason);
         Assert.Contains("this one has 1024", decision.Message);
     }
 
@@ -77,7 +77,7 @@ public sealed class CsrPolicyTests
     {
         var decision = CsrPolicy.Evaluate(Csrs.Ec("CN=alice", ECCurve.NamedCurves.nistP521), "alice");
 
-        Assert.Equal(ErrorReasons.KeyPolicy, decision.Reason);
+        Assert.Equal(RefusalReason.KeyPolicy, decision.Reason);
         Assert.Contains("P-256 or P-384", decision.Message);
     }
 
@@ -86,6 +86,6 @@ public sealed class CsrPolicyTests
     {
         var (weakForBob, _) = Csrs.Rsa("CN=bob", bits: 1024);
 
-        Assert.Equal(ErrorReasons.CnMismatch, CsrPolicy.Evaluate(weakForBob, "alice").Reason);
+        Assert.Equal(RefusalReason.CnMismatch, CsrPolicy.Evaluate(weakForBob, "alice").Reason);
     }
 }

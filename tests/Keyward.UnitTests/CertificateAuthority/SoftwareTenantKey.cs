@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Keyward.CertificateAuthority.Domain;
+using Keyward.CertificateAuthority.Core;
 
 namespace Keyward.UnitTests.CertificateAuthority;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Keyward.CertificateAuthority.Domain;
+using Keyward.CertificateAuthority.Core;
 using Keyward.Client;
 using Keyward.UnitTests.CertificateAuthority;
 
@@ -34,7 +34,7 @@ public sealed class ClientProtocolTests
         Assert.True(Mnemonics.IsValid("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"));
         Assert.False(Mnemonics.IsValid("abandon abandon abandon"));
         Assert.Equal(key.ExportSubjectPublicKeyInfo(), opened.ExportSubjectPublicKeyInfo());
-        Assert.True(Keyward.Keyserver.Domain.PrivateKeyBlob.IsWellFormed(blob));
+        Assert.True(Keyward.Keyserver.Core.PrivateKeyBlob.IsWellFormed(blob));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using Keyward.Gateway.Api;
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 
 namespace Keyward.UnitTests.Gateway;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Keyward.Gateway.Domain;
+using Keyward.Gateway.Core;
 
 namespace Keyward.UnitTests.Gateway;
 

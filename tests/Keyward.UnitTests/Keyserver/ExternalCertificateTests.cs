@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Keyward.Common.Errors;
-using Keyward.Keyserver.Domain;
+using Keyward.Common.V1;
+using Keyward.Keyserver.Core;
 using Keyward.Tests.Shared;
 
 namespace Keyward.UnitTests.Keyserver;
@@ -21,7 +21,7 @@ public sealed class ExternalCertificateTests
     {
         var pem = Vectors.Load("e2ee-app-v2/private-keys.json").GetProperty("bob").GetProperty("certificatePem").GetString();
 
-        Assert.Equal((ErrorReasons.CnMismatch, "Common name (CN) does not match the current user"), ExternalCertificate.Check(pem, "alice"));
+        Assert.Equal((RefusalReason.CnMismatch, "Common name (CN) does not match the current user"), ExternalCertificate.Check(pem, "alice"));
     }
 
     [Theory]
@@ -30,7 +30,7 @@ public sealed class ExternalCertificateTests
     [InlineData("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")]
     public void Something_that_is_not_a_PEM_certificate_is_an_invalid_format(string pem)
     {
-        Assert.Equal((ErrorReasons.CertificateInvalid, "Invalid public key format"), ExternalCertificate.Check(pem, "alice"));
+        Assert.Equal((RefusalReason.CertificateInvalid, "Invalid public key format"), ExternalCertificate.Check(pem, "alice"));
     }
 
     [Fact]

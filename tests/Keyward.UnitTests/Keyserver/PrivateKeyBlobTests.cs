@@ -1,5 +1,5 @@
 using System.Text;
-using Keyward.Keyserver.Domain;
+using Keyward.Keyserver.Core;
 using Keyward.Tests.Shared;
 
 namespace Keyward.UnitTests.Keyserver;

@@ -1,4 +1,4 @@
-using Keyward.Metadata.Domain;
+using Keyward.Metadata.Core;
 using Keyward.Tests.Shared;
 
 namespace Keyward.UnitTests.Metadata;

@@ -1,4 +1,4 @@
-using Keyward.Metadata.Domain;
+using Keyward.Metadata.Core;
 
 namespace Keyward.UnitTests.Metadata;
 

@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using Keyward.AuditTrail;
+using Keyward.Common.Audit;
+using Keyward.Common.Auth;
+using Keyward.Common.Errors;
+using Keyward.Common.V1;
+
+namespace Keyward.CertificateAuthority.Core;
+
+/// <summary>What a user or an admin asks the CA to certify: a CSR, or (admins) the current certificate again.</summary>
+public sealed record CertificateWanted(string? UserId, string? CsrPem, string? ReissueCertificatePem);
+
+public sealed record IssuedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256);
+
+/// <summary>
+/// The CA's policy decision and signature: who may get a certificate for whom (only admins for another user or
+/// a re-issue), the CSR policy, the Nextcloud profile signed with the tenant's key, every outcome audited.
+/// </summary>
+public sealed class CertificateIssuance(TenantContext caller, ITenantKeys keys, IAuditTrail audit, CaOptions options, TimeProvider clock)
+{
+    public async Task<IssuedCertificate> IssueAsync(CertificateWanted wanted, CancellationToken ct)
+    {
+        var userId = string.IsNullOrEmpty(wanted.UserId) ? caller.UserId : wanted.UserId;
+        var target = new AuditTarget("user", userId);
+        var reissue = !string.IsNullOrEmpty(wanted.ReissueCertificatePem);
+        if (userId != caller.UserId && !caller.IsAdmin)
+        {
+            throw await RefusedAsync(target, Refusal.Denied(RefusalReason.NotAllowed, "only an admin may have a certificate issued for another user"), ct);
+        }
+
+        if (reissue && !caller.IsAdmin)
+        {
+            throw await RefusedAsync(target, Refusal.Denied(RefusalReason.NotAllowed, "only an admin may re-issue a certificate"), ct);
+        }
+
+        var decision = reissue ? CsrPolicy.EvaluateReissue(wanted.ReissueCertificatePem!, userId) : CsrPolicy.Evaluate(wanted.CsrPem, userId);
+        if (!decision.Accepted)
+        {
+            var reason = decision.Reason!.Value;
+            var refusal = reason == RefusalReason.CnMismatch ? Refusal.Denied(reason, decision.Message!) : Refusal.Invalid(reason, decision.Message!);
+            throw await RefusedAsync(target, refusal, ct);
+        }
+
+        var lookup = keys.CertificateKey(caller.TenantId);
+        using var certificate = new CertificateProfile(options.ValidityDays).Issue(decision.Request!, lookup.Key, clock.GetUtcNow());
+        var fingerprint = certificate.GetCertHashString(HashAlgorithmName.SHA256).ToLowerInvariant();
+        var records = TenantKeyUse.Generated(lookup, "certificates").ToList();
+        records.Add(new AuditRecord(reissue ? "ca.certificate.reissued" : "ca.certificate.signed", target, AuditOutcome.Success, new Dictionary<string, string>
+        {
+            ["serial"] = certificate.SerialNumber,
+            ["fingerprint_sha256"] = fingerprint,
+            ["ca_key_id"] = lookup.Key.KeyId,
+        }));
+        await audit.RecordAsync(records, ct);
+        return new IssuedCertificate(certificate.ExportCertificatePem(), certificate.SerialNumber, fingerprint);
+    }
+
+    private async Task<Refusal> RefusedAsync(AuditTarget target, Refusal refusal, CancellationToken ct)
+    {
+        await audit.RecordAsync("ca.certificate.refused", target, AuditOutcome.Denied(RefusalReasons.Name(refusal.Reason)), ct);
+        return refusal;
+    }
+}

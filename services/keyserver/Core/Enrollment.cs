@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+
+namespace Keyward.Keyserver.Core;
+
+/// <summary>Rules of device enrollment and recovery keys that the keyserver enforces.</summary>
+public static class Enrollment
+{
+    /// <summary>How long a device request may wait for approval.</summary>
+    public static readonly TimeSpan RequestLifetime = TimeSpan.FromMinutes(10);
+
+    public const int MaxSealedLength = 64 * 1024;
+
+    /// <summary>Six digits both devices show, so the user approves the request they made.</summary>
+    public static string NewCode() => RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>An RSA public key of 2048 bits or more in SPKI PEM, or null; returns its SHA-256 fingerprint.</summary>
+    public static string? RsaFingerprint(string? publicKeyPem, int minimumBits = 2048)
+    {
+        if (string.IsNullOrEmpty(publicKeyPem) || publicKeyPem.Length > 16 * 1024)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportFromPem(publicKeyPem);
+            return rsa.KeySize >= minimumBits ? Convert.ToHexStringLower(SHA256.HashData(rsa.ExportSubjectPublicKeyInfo())) : null;
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public static bool IsSealed(string? sealedKey) => !string.IsNullOrEmpty(sealedKey) && sealedKey.Length <= MaxSealedLength;
+}

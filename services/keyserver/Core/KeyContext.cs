@@ -1,0 +1,80 @@
+using Keyward.AuditTrail;
+using Keyward.Common.Audit;
+using Keyward.Common.Auth;
+using Keyward.Common.Errors;
+using Keyward.Common.V1;
+
+namespace Keyward.Keyserver.Core;
+
+/// <summary>What every keyserver use case works with: the caller, the store, the CA, the audit trail and the clock.</summary>
+public sealed class KeyContext(TenantContext caller, IKeyStore keys, ICertificateSigner ca, IAuditTrail audit, TimeProvider clock)
+{
+    public TenantContext Caller { get; } = caller;
+
+    public IKeyStore Keys { get; } = keys;
+
+    public ICertificateSigner Ca { get; } = ca;
+
+    public DateTimeOffset Now => clock.GetUtcNow();
+
+    /// <summary>Audits a refusal on its own (nothing else changes) and returns it to throw.</summary>
+    public async Task<Refusal> RefusedAsync(string action, AuditTarget target, Refusal refusal, CancellationToken ct, bool failed = false)
+    {
+        var reason = RefusalReasons.Name(refusal.Reason);
+        await audit.RecordAsync(action, target, failed ? AuditOutcome.Failed(reason) : AuditOutcome.Denied(reason), ct);
+        return refusal;
+    }
+
+    /// <summary>Admin-only actions: refused (and audited) for anyone else.</summary>
+    public async Task RequireAdminAsync(string action, AuditTarget target, string message, CancellationToken ct)
+    {
+        if (!Caller.IsAdmin)
+        {
+            throw await RefusedAsync(action, target, Refusal.Denied(RefusalReason.NotAllowed, message), ct);
+        }
+    }
+
+    /// <summary>Inserts a key document with its audit event; a concurrent insert for the same user loses with KEY_EXISTS.</summary>
+    public async Task InsertOnceAsync<T>(T document, AuditRecord stored, string refusedAction, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            await Keys.ChangeAsync(async change =>
+            {
+                change.Insert(document);
+                change.Record(stored);
+                await change.CommitAsync(ct);
+                return true;
+            }, ct);
+        }
+        catch (KeyAlreadyStoredException)
+        {
+            throw await RefusedAsync(refusedAction, stored.Target, KeyExists(), ct);
+        }
+    }
+
+    /// <summary>Refuses (KEY_EXISTS, audited) when the caller already has a document of this kind: the reference answers 409 first (§a.2).</summary>
+    public async Task RefuseIfExistsAsync<T>(string action, AuditTarget target, CancellationToken ct)
+        where T : class
+    {
+        if (await Keys.LoadAsync<T>(Caller.UserId, ct) is not null)
+        {
+            throw await RefusedAsync(action, target, KeyExists(), ct);
+        }
+    }
+
+    /// <summary>Deletes the caller's own document of this kind (also when there is none), audited.</summary>
+    public Task DeleteOwnAsync<T>(string action, AuditTarget target, CancellationToken ct)
+        where T : class =>
+        Keys.ChangeAsync(async change =>
+        {
+            var existed = await change.LoadAsync<T>(Caller.UserId, ct) is not null;
+            change.Delete<T>(Caller.UserId);
+            change.Record(new AuditRecord(action, target, AuditOutcome.Success, new Dictionary<string, string> { ["existed"] = existed ? "true" : "false" }));
+            await change.CommitAsync(ct);
+            return true;
+        }, ct);
+
+    public static Refusal KeyExists() => Refusal.Exists(RefusalReason.KeyExists, "a key is already stored for this user; delete it first");
+}

@@ -1,0 +1,51 @@
+using Keyward.Common.Audit;
+
+namespace Keyward.Keyserver.Core;
+
+/// <summary>Where the keyserver's documents live (certificates, private-key blobs, device requests, recovery); keyed by id within the tenant.</summary>
+public interface IKeyStore
+{
+    /// <summary>Runs <paramref name="change"/> as one transaction; a second <see cref="IKeyChange.Insert{T}"/> of an id fails it with <see cref="KeyAlreadyStoredException"/>.</summary>
+    Task<T> ChangeAsync<T>(Func<IKeyChange, Task<T>> change, CancellationToken cancellationToken);
+
+    Task<T?> LoadAsync<T>(string id, CancellationToken cancellationToken) where T : class;
+
+    Task<IReadOnlyList<StoredCertificate>> CertificatesAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredDeviceRequest>> PendingDeviceRequestsAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>What the capabilities answer needs about a user, in one read.</summary>
+    Task<KeyStatusFacts> StatusAsync(string userId, CancellationToken cancellationToken);
+}
+
+public interface IKeyChange
+{
+    Task<T?> LoadAsync<T>(string id, CancellationToken cancellationToken) where T : class;
+
+    void Insert<T>(T document) where T : class;
+
+    void Store<T>(T document) where T : class;
+
+    void Delete<T>(string id) where T : class;
+
+    void Record(AuditRecord record);
+
+    Task CommitAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Another request stored a document under the same id first.</summary>
+public sealed class KeyAlreadyStoredException(Exception inner) : Exception("a document with this id is already stored", inner);
+
+public sealed record KeyStatusFacts(bool HasCertificate, bool HasPrivateKey, bool RecoveryEnabled, bool HasEscrow);
+
+/// <summary>The tenant CA as the keyserver uses it. Its refusals arrive as <see cref="Common.Errors.Refusal"/>s.</summary>
+public interface ICertificateSigner
+{
+    /// <summary>Signs the caller's CSR (the CA checks the CN against the caller's own token).</summary>
+    Task<SignedCertificate> SignAsync(string csrPem, CancellationToken cancellationToken);
+
+    /// <summary>Certifies the subject and key of <paramref name="currentPem"/> again (admins only; the CA checks).</summary>
+    Task<SignedCertificate> ReissueAsync(string userId, string currentPem, CancellationToken cancellationToken);
+}
+
+public sealed record SignedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256);

@@ -1,0 +1,135 @@
+using JasperFx;
+using Keyward.Common.Audit;
+using Keyward.Common.Storage;
+using Keyward.Metadata.Core;
+using Marten;
+
+namespace Keyward.Metadata.Adapters;
+
+/// <summary>
+/// Encrypted folders in Marten: a folder and its tree's lock document are loaded together, changed by a use
+/// case and saved in one transaction with the audit events. The lock document is saved with optimistic
+/// concurrency, so two decisions in one tree never both win; the loser is re-run against the new state.
+/// </summary>
+public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder audit) : IFolderStore
+{
+    private const int Attempts = 8;
+
+    public async Task<T> ChangeAsync<T>(Func<IFolderChange, Task<T>> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = sessions.OpenSession();
+            try
+            {
+                return await change(new Change(session, audit));
+            }
+            catch (Exception e) when (e is ConcurrencyException or DocumentAlreadyExistsException && attempt < Attempts)
+            {
+                // Another decision in the same tree (or a register of the same folder) committed first: decide again on fresh state.
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    public async Task<FolderTree?> ReadTreeAsync(string folderId, CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        return await LoadTreeAsync(session, folderId, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        var events = await session.Events.FetchStreamAsync(folderId, token: cancellationToken);
+        return events.Select(e => e.Data).OfType<MetadataVersionRecorded>().ToList();
+    }
+
+    /// <summary>Also used by the stale-lock sweep, which works in every tenant's session.</summary>
+    public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken)
+    {
+        // One round trip for a root (the common case): the folder and the locks keyed by its own id.
+        var batch = session.CreateBatchQuery();
+        var folderQuery = batch.Load<EncryptedFolder>(folderId);
+        var locksQuery = batch.Load<TreeLocks>(folderId);
+        await batch.Execute(cancellationToken);
+        var folder = await folderQuery;
+        if (folder is null)
+        {
+            return null;
+        }
+
+        if (folder.IsRoot)
+        {
+            return new FolderTree(folder, folder, await locksQuery ?? new TreeLocks { Id = folder.Id });
+        }
+
+        var rootBatch = session.CreateBatchQuery();
+        var rootQuery = rootBatch.Load<EncryptedFolder>(folder.RootId);
+        var rootLocksQuery = rootBatch.Load<TreeLocks>(folder.RootId);
+        await rootBatch.Execute(cancellationToken);
+        var root = await rootQuery ?? throw new InvalidOperationException($"encrypted root {folder.RootId} of folder {folder.Id} is missing");
+        return new FolderTree(folder, root, await rootLocksQuery ?? new TreeLocks { Id = root.Id });
+    }
+
+    public static async Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(IQuerySession session, FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken)
+    {
+        var known = new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToDictionary(f => f.Id);
+        var wanted = ids.Distinct().ToList();
+        var missing = wanted.Where(id => !known.ContainsKey(id)).ToArray();
+        if (missing.Length > 0)
+        {
+            foreach (var folder in await session.LoadManyAsync<EncryptedFolder>(cancellationToken, missing))
+            {
+                known[folder.Id] = folder;
+            }
+        }
+
+        return wanted.Where(known.ContainsKey).Select(id => known[id]).ToList();
+    }
+
+    private sealed class Change(IDocumentSession session, AuditRecorder audit) : IFolderChange
+    {
+        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken) => MartenFolderStore.LoadTreeAsync(session, folderId, cancellationToken);
+
+        public Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken) =>
+            MartenFolderStore.LoadFoldersAsync(session, tree, ids, cancellationToken);
+
+        public Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken) =>
+            session.Query<EncryptedFolder>().AnyAsync(f => f.ParentId == folderId, cancellationToken);
+
+        public void Insert(EncryptedFolder folder, TreeLocks? newTreeLocks = null)
+        {
+            session.Insert(folder);
+            if (newTreeLocks is not null)
+            {
+                session.Insert(newTreeLocks);
+            }
+        }
+
+        public void Delete(EncryptedFolder folder) => session.Delete(folder);
+
+        public void Delete(TreeLocks locks) => session.Delete(locks);
+
+        public void Save(EncryptedFolder folder) => session.Store(folder);
+
+        public void Save(TreeLocks locks) => session.Store(locks);
+
+        public void Save(FolderTree tree)
+        {
+            session.Store(tree.Folder);
+            if (!ReferenceEquals(tree.Root, tree.Folder))
+            {
+                session.Store(tree.Root);
+            }
+
+            session.Store(tree.Locks);
+        }
+
+        public void AppendVersion(string folderId, MetadataVersionRecorded version) => session.Events.Append(folderId, version);
+
+        public void Record(AuditRecord record) => audit.Record(session, record);
+
+        public Task CommitAsync(CancellationToken cancellationToken) => session.SaveChangesAsync(cancellationToken);
+    }
+}
