@@ -25,6 +25,13 @@ public static class ForwardedHeadersDefaults
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
             // One hop: the gateway in front of a service, or the ingress in front of the gateway.
             options.ForwardLimit = 1;
+            if (proxies.Length + networks.Length > 0)
+            {
+                // Configured proxies replace the loopback default: in a cluster only the ingress or the gateway is one.
+                options.KnownProxies.Clear();
+                options.KnownIPNetworks.Clear();
+            }
+
             foreach (var proxy in proxies)
             {
                 options.KnownProxies.Add(IPAddress.Parse(proxy));

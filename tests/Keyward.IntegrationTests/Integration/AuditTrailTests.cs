@@ -259,13 +259,7 @@ public sealed class AuditTrailTests(KeywardSystem system)
         return (process.ExitCode, (output + error).Trim());
     }
 
-    private async Task StackAsync(string command)
-    {
-        var start = new ProcessStartInfo(Path.Combine(system.Stack.RepositoryRoot, "scripts", "stack"), [command]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        using var process = Process.Start(start)!;
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
-    }
+    private Task StackAsync(string command) => LocalStack.RunAsync(system, command);
 }
 
 internal static class HttpJson
