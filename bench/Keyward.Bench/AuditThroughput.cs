@@ -21,7 +21,7 @@ public static class AuditThroughput
         var raw = await RawPublishRateAsync(rabbit, events);
         Console.WriteLine($"    raw MassTransit publish with confirm: {raw:N0} msg/s");
 
-        await using var audit = await ServiceUnderBench.StartAsync(stack, "audit", "Keyward.Audit", new Dictionary<string, string>
+        await using var audit = await ServiceUnderBench.StartAsync(stack, "audit", new Dictionary<string, string>
         {
             ["Keyward__Audit__Checkpoints__EveryEntries"] = int.MaxValue.ToString(),
             ["Keyward__Services__certificate-authority"] = "http://127.0.0.1:9",

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Keyward.LocalServices;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -32,20 +33,13 @@ public sealed class BenchSystem : IAsyncDisposable
     public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup)
     {
         var system = new BenchSystem(stack) { MaxWarmup = maxWarmup };
-        var names = new[] { ("certificate-authority", "Keyward.CertificateAuthority"), ("keyserver", "Keyward.Keyserver"), ("metadata", "Keyward.Metadata"), ("audit", "Keyward.Audit"), ("gateway", "Keyward.Gateway") };
-        var ports = names.ToDictionary(n => n.Item1, _ => ServiceUnderBench.FreePorts(2));
-        var wiring = names.Where(n => n.Item1 != "gateway").ToDictionary(n => $"Keyward__Services__{n.Item1}", n => $"http://127.0.0.1:{ports[n.Item1][1]}");
+        var free = ServiceUnderBench.FreePorts(LocalService.All.Count * 2);
+        var ports = LocalService.All.Select((s, i) => (s.Name, Ports: new ServicePorts(free[i * 2], free[i * 2 + 1]))).ToDictionary(p => p.Name, p => p.Ports);
         var started = new Dictionary<string, ServiceUnderBench>();
-        foreach (var (name, assembly) in names)
+        foreach (var service in LocalService.All)
         {
-            var environment = new Dictionary<string, string>(wiring);
-            if (name == "audit")
-            {
-                environment["Keyward__ServiceIdentity__PrivateKeyFile"] = stack["KEYWARD_SERVICE_KEY"];
-            }
-
-            started[name] = await ServiceUnderBench.StartAsync(stack, name, assembly, ports[name], environment);
-            system._services.Add(started[name]);
+            started[service.Name] = await ServiceUnderBench.StartAsync(stack, service.Name, ports[service.Name], ports);
+            system._services.Add(started[service.Name]);
         }
 
         system.Services = started;

@@ -18,7 +18,7 @@ public static class KeyLookupLatency
         (await http.PostAsync("/ocs/v2.php/apps/end_to_end_encryption/api/v2/public-key", new FormUrlEncodedContent(new Dictionary<string, string> { ["csr"] = csr }))).EnsureSuccessStatusCode();
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{system.Services["keyserver"].GrpcPort}");
-        var client = new KeyServer.KeyServerClient(channel);
+        var client = new Keyward.Keyserver.V1.Keyserver.KeyserverClient(channel);
         var headers = new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Token(user)}" } };
         async Task ThroughGateway()
         {

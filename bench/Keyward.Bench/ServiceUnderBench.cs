@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Keyward.LocalServices;
 
 namespace Keyward.Bench;
 
@@ -27,34 +28,34 @@ public sealed class ServiceUnderBench : IAsyncDisposable
 
     public int GrpcPort { get; private init; }
 
-    public static Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, string assembly, IDictionary<string, string>? overrides = null) =>
-        StartAsync(stack, name, assembly, FreePorts(2), overrides);
-
-    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, string assembly, int[] ports, IDictionary<string, string>? overrides = null)
+    /// <summary>Starts one service alone on free ports (its peers, if any, given in <paramref name="overrides"/>).</summary>
+    public static Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, IDictionary<string, string>? overrides = null)
     {
-        var directory = Path.Combine(stack.RepositoryRoot, "services", name, "bin", "Release", "net10.0");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, assembly + ".dll")])
+        var free = FreePorts(2);
+        var ports = new ServicePorts(free[0], free[1]);
+        return StartAsync(stack, name, ports, new Dictionary<string, ServicePorts> { [name] = ports }, overrides);
+    }
+
+    /// <summary>Starts one service of a system whose ports are <paramref name="peers"/>, wired as tools/Keyward.LocalServices defines.</summary>
+    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, ServicePorts> peers,
+        IDictionary<string, string>? overrides = null)
+    {
+        var service = LocalService.Named(name);
+        var start = new ProcessStartInfo("dotnet", [service.Dll(stack.RepositoryRoot, "Release")])
         {
-            WorkingDirectory = directory,
+            WorkingDirectory = service.BuildDirectory(stack.RepositoryRoot, "Release"),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["Keyward__BindAddress"] = "127.0.0.1";
-        start.Environment["Keyward__Ports__Http"] = ports[0].ToString();
-        start.Environment["Keyward__Ports__Grpc"] = ports[1].ToString();
-        start.Environment["ConnectionStrings__Postgres"] = stack["KEYWARD_POSTGRES_BENCH"];
-        start.Environment["ConnectionStrings__RabbitMq"] = stack["KEYWARD_RABBITMQ_BENCH"];
-        start.Environment["SOFTHSM2_CONF"] = stack["SOFTHSM2_CONF"];
-        start.Environment["Keyward__Hsm__ModulePath"] = stack["KEYWARD_HSM_MODULE"];
-        start.Environment["Keyward__Hsm__TokenLabel"] = stack["KEYWARD_HSM_TOKEN_TEST"];
-        start.Environment["Keyward__Hsm__Pin"] = stack["KEYWARD_HSM_PIN"];
-        start.Environment["Keyward__Tenants__dev__Issuer"] = stack["KEYWARD_DEV_ISSUER"];
-        start.Environment["Keyward__Tenants__dev__SigningKeyFiles__0"] = stack["KEYWARD_DEV_JWT_PUBLIC_KEY"];
+        foreach (var (key, value) in ServiceEnvironment.For(stack.Values, StackPurpose.Bench, name, ports, peers))
+        {
+            start.Environment[key] = value;
+        }
+
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        start.Environment["Keyward__ServiceIdentity__SigningKeyFiles__0"] = stack["KEYWARD_SERVICE_PUBLIC_KEY"];
         // The runtime lists every method it compiles (one line each) so the benchmarks can wait for the JIT to
         // settle and show that it did: tiered compilation keeps a core busy for a minute or more of load here.
-        var jitLog = Path.Combine(Path.GetTempPath(), "keyward-bench", $"{name}-{ports[0]}.jit");
+        var jitLog = Path.Combine(Path.GetTempPath(), "keyward-bench", $"{name}-{ports.Http}.jit");
         Directory.CreateDirectory(Path.GetDirectoryName(jitLog)!);
         File.Delete(jitLog);
         start.Environment["DOTNET_JitStdOutFile"] = jitLog;
@@ -80,7 +81,7 @@ public sealed class ServiceUnderBench : IAsyncDisposable
 
             try
             {
-                if ((await http.GetAsync($"http://127.0.0.1:{ports[0]}/readyz")).IsSuccessStatusCode)
+                if ((await http.GetAsync($"http://127.0.0.1:{ports.Http}/readyz")).IsSuccessStatusCode)
                 {
                     break;
                 }
@@ -97,7 +98,7 @@ public sealed class ServiceUnderBench : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        return new ServiceUnderBench(process, ports[0], stopwatch.Elapsed, jitLog) { GrpcPort = ports[1] };
+        return new ServiceUnderBench(process, ports.Http, stopwatch.Elapsed, jitLog) { GrpcPort = ports.Grpc };
     }
 
     /// <summary>Resident memory now, from /proc (Linux): all of it (VmRSS), or only the process's own (RssAnon, no mapped files).</summary>

@@ -28,7 +28,7 @@ public static class GatewaySetup
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);
         builder.Services.AddSingleton<IRefusedTokenObserver, RefusalAudit>();
-        builder.AddKeywardGrpcClient<Keyserver.V1.KeyServer.KeyServerClient>("keyserver");
+        builder.AddKeywardGrpcClient<Keyserver.V1.Keyserver.KeyserverClient>("keyserver");
         builder.AddKeywardGrpcClient<CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient>("certificate-authority");
         builder.AddKeywardGrpcClient<Metadata.V1.MetadataService.MetadataServiceClient>("metadata")
             .ConfigureChannel(o => o.MaxSendMessageSize = o.MaxReceiveMessageSize = 40 * 1024 * 1024);

@@ -36,7 +36,7 @@ public static class KeyserverSetup
 
     public static WebApplication MapKeyserver(this WebApplication app)
     {
-        app.MapGrpcService<KeyServerApi>();
+        app.MapGrpcService<KeyserverApi>();
         return app;
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Keyward.Gateway.Core;
 using Keyward.Keyserver.V1;
-using KeysClient = Keyward.Keyserver.V1.KeyServer.KeyServerClient;
+using KeysClient = Keyward.Keyserver.V1.Keyserver.KeyserverClient;
 
 namespace Keyward.Gateway.Api;
 

@@ -4,7 +4,7 @@ using Keyward.CertificateAuthority.V1;
 using Keyward.Gateway.Core;
 using Keyward.Keyserver.V1;
 using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient;
-using KeysClient = Keyward.Keyserver.V1.KeyServer.KeyServerClient;
+using KeysClient = Keyward.Keyserver.V1.Keyserver.KeyserverClient;
 
 namespace Keyward.Gateway.Api;
 

@@ -86,7 +86,7 @@ public sealed class SpineTests(KeywardSystem system)
     public async Task A_gRPC_call_is_routed_by_proto_package_and_the_service_sees_the_caller()
     {
         using var channel = system.GatewayGrpc();
-        var client = new Keyward.Keyserver.V1.KeyServer.KeyServerClient(channel);
+        var client = new Keyward.Keyserver.V1.Keyserver.KeyserverClient(channel);
         var headers = new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Tenants.Token("carol", "user,admin")}" } };
 
         var reply = await client.WhoAmIAsync(new Keyward.Common.V1.WhoAmIRequest(), headers);

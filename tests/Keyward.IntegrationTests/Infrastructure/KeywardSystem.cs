@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Grpc.Net.Client;
+using Keyward.LocalServices;
 
 namespace Keyward.IntegrationTests.Infrastructure;
 
@@ -11,15 +12,6 @@ namespace Keyward.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class KeywardSystem : IAsyncLifetime
 {
-    public static readonly (string Name, string Assembly)[] Services =
-    [
-        ("certificate-authority", "Keyward.CertificateAuthority"),
-        ("keyserver", "Keyward.Keyserver"),
-        ("metadata", "Keyward.Metadata"),
-        ("audit", "Keyward.Audit"),
-        ("gateway", "Keyward.Gateway"),
-    ];
-
     private readonly Dictionary<string, ServiceProcess> _processes = new();
 
     public StackSettings Stack { get; private set; } = null!;
@@ -32,21 +24,31 @@ public sealed class KeywardSystem : IAsyncLifetime
 
     public IEnumerable<ServiceProcess> All => _processes.Values;
 
-    /// <summary>The environment every service of this system starts with.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> BaseEnvironment { get; private set; } = [];
+    private Dictionary<string, ServicePorts> _ports = [];
 
-    /// <summary>What one service starts with: the common environment, and for the audit service its service-token key.</summary>
-    public IEnumerable<KeyValuePair<string, string>> EnvironmentOf(string name) =>
-        name == "audit" ? BaseEnvironment.Concat(Tenants.ServiceMinterConfiguration()) : BaseEnvironment;
+    /// <summary>
+    /// What one service starts with on the given ports: the local stack's wiring for the tests (the one definition in
+    /// tools/Keyward.LocalServices), the test tenants and service identity, fast checkpoints; for the audit service its
+    /// service-token key.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, string>> EnvironmentOf(string name, ServicePorts? ports = null)
+    {
+        var environment = ServiceEnvironment.For(Stack.Values, StackPurpose.Test, name, ports ?? _ports[name], _ports)
+            .Concat(Tenants.Configuration())
+            // Checkpoints come quickly in tests: every 5 entries or 2 seconds.
+            .Append(new("Keyward__Audit__Checkpoints__EveryEntries", "5"))
+            .Append(new("Keyward__Audit__Checkpoints__EveryInterval", "00:00:02"));
+        return name == "audit" ? environment.Concat(Tenants.ServiceMinterConfiguration()) : environment;
+    }
 
     /// <summary>Starts one more instance of a service with some settings changed; the caller disposes it.</summary>
     public ServiceProcess StartExtra(string name, string instanceName, IEnumerable<KeyValuePair<string, string>> overrides)
     {
-        var assembly = Services.Single(s => s.Name == name).Assembly;
         var changed = overrides.ToDictionary(o => o.Key, o => o.Value);
-        var environment = EnvironmentOf(name).Where(e => !changed.ContainsKey(e.Key)).Concat(changed);
-        var ports = FreePorts(2);
-        return ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, ports[0], ports[1], environment,
+        var free = FreePorts(2);
+        var ports = new ServicePorts(free[0], free[1]);
+        var environment = EnvironmentOf(name, ports).Where(e => !changed.ContainsKey(e.Key)).Concat(changed);
+        return ServiceProcess.Start(Stack.RepositoryRoot, LocalService.Named(name), ports, environment,
             Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", instanceName));
     }
 
@@ -60,8 +62,7 @@ public sealed class KeywardSystem : IAsyncLifetime
             await whileDown();
         }
 
-        var assembly = Services.Single(s => s.Name == name).Assembly;
-        var restarted = ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, old.HttpPort, old.GrpcPort, EnvironmentOf(name),
+        var restarted = ServiceProcess.Start(Stack.RepositoryRoot, LocalService.Named(name), _ports[name], EnvironmentOf(name),
             Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", $"{name}-restarted"));
         _processes[name] = restarted;
         await WaitUntilReadyAsync(restarted);
@@ -74,29 +75,12 @@ public sealed class KeywardSystem : IAsyncLifetime
     {
         Stack = await StackSettings.LoadAsync();
         Tenants = new TestTenants(Stack);
-        var ports = FreePorts(Services.Length * 2);
-        var grpcAddresses = Services.Select((s, i) => KeyValuePair.Create($"Keyward__Services__{s.Name}", $"http://127.0.0.1:{ports[i * 2 + 1]}"));
-        var environment = new List<KeyValuePair<string, string>>
-        {
-            new("ConnectionStrings__Postgres", Stack.Postgres),
-            new("ConnectionStrings__RabbitMq", Stack.RabbitMq),
-            new("SOFTHSM2_CONF", Stack.SoftHsmConf),
-            new("Keyward__Hsm__ModulePath", Stack.HsmModule),
-            new("Keyward__Hsm__TokenLabel", Stack.HsmToken),
-            new("Keyward__Hsm__Pin", Stack.HsmPin),
-        };
-        environment.AddRange(Tenants.Configuration());
-        environment.AddRange(grpcAddresses);
-        // Checkpoints come quickly in tests: every 5 entries or 2 seconds.
-        environment.Add(new("Keyward__Audit__Checkpoints__EveryEntries", "5"));
-        environment.Add(new("Keyward__Audit__Checkpoints__EveryInterval", "00:00:02"));
-        BaseEnvironment = environment;
-
+        var free = FreePorts(LocalService.All.Count * 2);
+        _ports = LocalService.All.Select((s, i) => (s.Name, Ports: new ServicePorts(free[i * 2], free[i * 2 + 1]))).ToDictionary(p => p.Name, p => p.Ports);
         var logDirectory = Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests");
-        for (var i = 0; i < Services.Length; i++)
+        foreach (var service in LocalService.All)
         {
-            var (name, assembly) = Services[i];
-            _processes[name] = ServiceProcess.Start(Stack.RepositoryRoot, name, assembly, ports[i * 2], ports[i * 2 + 1], EnvironmentOf(name), logDirectory);
+            _processes[service.Name] = ServiceProcess.Start(Stack.RepositoryRoot, service, _ports[service.Name], EnvironmentOf(service.Name), logDirectory);
         }
 
         await Task.WhenAll(_processes.Values.Select(p => WaitUntilReadyAsync(p, TimeSpan.FromSeconds(90))));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Keyward.LocalServices;
 
 namespace Keyward.IntegrationTests.Infrastructure;
 
@@ -33,12 +34,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ServiceProcess Start(string repositoryRoot, string name, string assembly, int httpPort, int grpcPort,
+    /// <summary>Starts the service from its build output with <paramref name="environment"/> (which includes its ports).</summary>
+    public static ServiceProcess Start(string repositoryRoot, LocalService service, ServicePorts ports,
         IEnumerable<KeyValuePair<string, string>> environment, string logDirectory)
     {
+        var name = service.Name;
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-        var directory = Path.Combine(repositoryRoot, "services", name, "bin", configuration, "net10.0");
-        var dll = Path.Combine(directory, assembly + ".dll");
+        var directory = service.BuildDirectory(repositoryRoot, configuration);
+        var dll = service.Dll(repositoryRoot, configuration);
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is not built: run `dotnet build Services.sln -c {configuration}`.");
@@ -56,9 +59,6 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        start.Environment["Keyward__BindAddress"] = "127.0.0.1";
-        start.Environment["Keyward__Ports__Http"] = httpPort.ToString();
-        start.Environment["Keyward__Ports__Grpc"] = grpcPort.ToString();
 
         Directory.CreateDirectory(logDirectory);
         var logPath = Path.Combine(logDirectory, name + ".log");
@@ -69,7 +69,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(name, process, log, logPath, httpPort, grpcPort);
+        return new ServiceProcess(name, process, log, logPath, ports.Http, ports.Grpc);
     }
 
     private static void Write(StreamWriter log, string? line)

@@ -1,3 +1,4 @@
+using Keyward.LocalServices;
 using Npgsql;
 
 namespace Keyward.IntegrationTests.Infrastructure;
@@ -8,6 +9,7 @@ namespace Keyward.IntegrationTests.Infrastructure;
 /// reachable. Without any of them the tests fail and say how to start the stack.
 /// </summary>
 public sealed record StackSettings(
+    StackValues Values,
     string RepositoryRoot,
     string Postgres,
     string RabbitMq,
@@ -25,8 +27,8 @@ public sealed record StackSettings(
     public static async Task<StackSettings> LoadAsync()
     {
         var root = RepositoryRootPath();
-        var values = ReadEnvFile(Path.Combine(root, ".stack", "env"));
-        string? Value(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : values.GetValueOrDefault(name);
+        var values = StackValues.Load(root);
+        string? Value(string name) => values[name];
 
         var postgres = Value("KEYWARD_POSTGRES_TEST");
         var rabbit = Value("KEYWARD_RABBITMQ_TEST");
@@ -38,10 +40,14 @@ public sealed record StackSettings(
             }
 
             (postgres, rabbit) = await ContainerStack.StartAsync();
+            // Where the services' wiring (tools/Keyward.LocalServices) looks first.
+            Environment.SetEnvironmentVariable("KEYWARD_POSTGRES_TEST", postgres);
+            Environment.SetEnvironmentVariable("KEYWARD_RABBITMQ_TEST", rabbit);
         }
 
         await EnsureReachableAsync(postgres);
         return new StackSettings(
+            values,
             root,
             postgres,
             rabbit,
@@ -55,40 +61,7 @@ public sealed record StackSettings(
             Value("KEYWARD_DEV_JWT_PUBLIC_KEY") ?? throw new InvalidOperationException(HowToStart));
     }
 
-    public static string RepositoryRootPath()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Services.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Services.sln not found above the test assembly.");
-    }
-
-    private static Dictionary<string, string> ReadEnvFile(string path)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!File.Exists(path))
-        {
-            return values;
-        }
-
-        foreach (var line in File.ReadAllLines(path))
-        {
-            var separator = line.IndexOf('=');
-            if (line.StartsWith('#') || separator <= 0)
-            {
-                continue;
-            }
-
-            values[line[..separator]] = line[(separator + 1)..].Trim('\'');
-        }
-
-        return values;
-    }
+    public static string RepositoryRootPath() => StackValues.FindRepositoryRoot(AppContext.BaseDirectory);
 
     private static async Task EnsureReachableAsync(string postgres)
     {

@@ -8,7 +8,7 @@ using Keyward.Keyserver.V1;
 namespace Keyward.Keyserver.Api;
 
 /// <summary>gRPC face of the keyserver: request → use case (Core/) → reply. Refusals become statuses in the common interceptor.</summary>
-public sealed class KeyServerApi(TenantContext caller, KeyContext keys) : KeyServer.KeyServerBase
+public sealed class KeyserverApi(TenantContext caller, KeyContext keys) : V1.Keyserver.KeyserverBase
 {
     public override Task<WhoAmIResponse> WhoAmI(WhoAmIRequest request, ServerCallContext context) =>
         Task.FromResult(caller.Describe(KeyserverSetup.ServiceName));

@@ -1,0 +1,51 @@
+namespace Keyward.LocalServices;
+
+/// <summary>Which of the local stack's databases, virtual hosts and HSM tokens a set of services uses.</summary>
+public enum StackPurpose
+{
+    /// <summary>scripts/up: the <c>keyward</c> database and vhost, the dev token, the dev tenant.</summary>
+    Dev,
+
+    /// <summary>The integration tests: <c>keyward_test</c>, the test token; tenants and service identity are the tests' own.</summary>
+    Test,
+
+    /// <summary>The benchmarks: <c>keyward_bench</c>, the test token, the dev tenant.</summary>
+    Bench,
+}
+
+/// <summary>The environment one local service starts with: where it listens, the stack it uses, its peers and (for Dev and Bench) the dev tenant.</summary>
+public static class ServiceEnvironment
+{
+    public static IReadOnlyList<KeyValuePair<string, string>> For(StackValues stack, StackPurpose purpose, string service, ServicePorts ports,
+        IReadOnlyDictionary<string, ServicePorts> peers)
+    {
+        var suffix = purpose switch { StackPurpose.Test => "_TEST", StackPurpose.Bench => "_BENCH", _ => "" };
+        var environment = new List<KeyValuePair<string, string>>
+        {
+            new("Keyward__BindAddress", "127.0.0.1"),
+            new("Keyward__Ports__Http", ports.Http.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("Keyward__Ports__Grpc", ports.Grpc.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("ConnectionStrings__Postgres", stack.Required($"KEYWARD_POSTGRES{suffix}")),
+            new("ConnectionStrings__RabbitMq", stack.Required($"KEYWARD_RABBITMQ{suffix}")),
+            new("SOFTHSM2_CONF", stack.Required("SOFTHSM2_CONF")),
+            new("Keyward__Hsm__ModulePath", stack["KEYWARD_HSM_MODULE"] ?? "/usr/lib/softhsm/libsofthsm2.so"),
+            new("Keyward__Hsm__TokenLabel", stack.Required(purpose == StackPurpose.Dev ? "KEYWARD_HSM_TOKEN" : "KEYWARD_HSM_TOKEN_TEST")),
+            new("Keyward__Hsm__Pin", stack.Required("KEYWARD_HSM_PIN")),
+        };
+        environment.AddRange(peers.Where(p => p.Key != "gateway").Select(p => KeyValuePair.Create($"Keyward__Services__{p.Key}", $"http://127.0.0.1:{p.Value.Grpc}")));
+        if (purpose != StackPurpose.Test)
+        {
+            var tenant = stack["KEYWARD_DEV_TENANT"] ?? "dev";
+            environment.Add(new($"Keyward__Tenants__{tenant}__Issuer", stack.Required("KEYWARD_DEV_ISSUER")));
+            environment.Add(new($"Keyward__Tenants__{tenant}__SigningKeyFiles__0", stack.Required("KEYWARD_DEV_JWT_PUBLIC_KEY")));
+            environment.Add(new("Keyward__ServiceIdentity__SigningKeyFiles__0", stack.Required("KEYWARD_SERVICE_PUBLIC_KEY")));
+            if (service == "audit")
+            {
+                // Only the audit service mints service tokens (to have checkpoints signed).
+                environment.Add(new("Keyward__ServiceIdentity__PrivateKeyFile", stack.Required("KEYWARD_SERVICE_KEY")));
+            }
+        }
+
+        return environment;
+    }
+}
