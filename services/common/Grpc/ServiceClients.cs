@@ -1,4 +1,7 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.ClientFactory;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,15 +23,30 @@ public static class ServiceClients
     {
         var address = builder.Configuration[$"Keyward:Services:{service}"]
             ?? throw new InvalidOperationException($"Keyward:Services:{service} (the service's gRPC address) is not configured.");
+        var timeout = builder.Configuration.GetValue(CallTimeoutKey, TimeSpan.FromSeconds(30));
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<CallerTokenForwarding>();
         return builder.Services
             .AddGrpcClient<TClient>(o => o.Address = new Uri(address))
             .ConfigureChannel(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024)
+            .AddInterceptor(() => new CallDeadline(timeout))
             .AddHttpMessageHandler<CallerTokenForwarding>()
             // The factory's logging handlers wrap every call in a log scope and timers for lines that are
             // switched off (Warning and up only); the called service logs each request itself.
             .RemoveAllLoggers();
+    }
+
+    /// <summary>How long a call to another service may take before it is DEADLINE_EXCEEDED (answered 504 by the gateway).</summary>
+    public const string CallTimeoutKey = "Keyward:Grpc:CallTimeout";
+
+    /// <summary>Gives every call without a deadline the configured one: a hung service never hangs its callers.</summary>
+    private sealed class CallDeadline(TimeSpan timeout) : Interceptor
+    {
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncUnaryCallContinuation<TRequest, TResponse> continuation) =>
+            continuation(request, context.Options.Deadline is null
+                ? new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithDeadline(DateTime.UtcNow + timeout))
+                : context);
     }
 
     /// <summary>Copies the incoming Authorization header, the caller's address and User-Agent onto the outgoing call.</summary>

@@ -21,6 +21,7 @@ public static class ServiceDefaults
         builder.AddKeywardAuthentication();
         // REST callers get the error reason too: the transcoder must know google.rpc.ErrorInfo to write it.
         builder.AddKeywardForwardedHeaders();
+        builder.Services.AddExceptionHandler<FaultResponses>();
         builder.Services.AddGrpc(o =>
             {
                 o.EnableDetailedErrors = false;
@@ -35,6 +36,8 @@ public static class ServiceDefaults
     public static WebApplication UseServiceDefaults(this WebApplication app, bool requireAuthForGrpcHealth = false)
     {
         app.UseForwardedHeaders();
+        // FaultResponses answers; the delegate only runs for what it leaves (a response already started).
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = _ => Task.CompletedTask });
         app.UseSerilogRequestLogging(o => o.GetLevel = (context, _, error) =>
             error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
             : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") ? Serilog.Events.LogEventLevel.Verbose

@@ -158,12 +158,10 @@ public sealed class EdgeInputTests(KeywardSystem system)
     private async Task<OcsReply> SendAsync(string method, string route, string api, HttpContent? content, string? query = null, bool expectContinue = false)
     {
         var ocs = OcsClient.For(system, "edge-user", api: api);
-        var uri = $"/ocs/v2.php/apps/end_to_end_encryption/api/{api}/{route.Replace("{id}", E2eeFolders.NewFolderId())}{(query is null ? "" : "?" + query)}";
+        var uri = ocs.PathOf(route.Replace("{id}", E2eeFolders.NewFolderId())) + (query is null ? "" : "?" + query);
         using var request = new HttpRequestMessage(new HttpMethod(method), uri) { Content = content };
         request.Headers.ExpectContinue = expectContinue;
-        using var response = await ocs.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return new OcsReply(response.StatusCode, System.Text.Json.JsonDocument.Parse(text).RootElement.Clone(), text);
+        return await ocs.SendAsync(request);
     }
 }
 
@@ -197,15 +195,24 @@ public sealed class ForwardedForTests(KeywardSystem system)
 
     private async Task StoreKeyAsync(ServiceProcess gateway, string user)
     {
-        using var http = system.Http(gateway, system.Tenants.Token(user, tenant: TestTenants.TenantA));
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/ocs/v2.php/apps/end_to_end_encryption/api/v2/private-key")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["privateKey"] = Blob }),
-        };
-        request.Headers.Add("OCS-APIRequest", "true");
-        request.Headers.Add("X-E2EE-SUPPORTED", "true");
-        request.Headers.Add("X-Forwarded-For", ClaimedAddress);
-        using var response = await http.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var ocs = OcsClient.For(system, user, TestTenants.TenantA, gateway: gateway);
+        var reply = await ocs.SendAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = Blob }, headers: new Dictionary<string, string> { ["X-Forwarded-For"] = ClaimedAddress });
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.Text);
+    }
+}
+
+/// <summary>A service that does not answer in time: the gateway's call deadline turns it into 504, not a hung request.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class DeadlineTests(KeywardSystem system)
+{
+    [Fact]
+    public async Task A_call_past_the_gateways_deadline_is_504_with_a_message()
+    {
+        await using var gateway = system.StartExtra("gateway", "gateway-impatient", [new("Keyward__Grpc__CallTimeout", "00:00:00.0001")]);
+        await KeywardSystem.WaitUntilReadyAsync(gateway);
+        var reply = await OcsClient.For(system, "impatient", TestTenants.TenantA, gateway: gateway).GetAsync("server-key");
+
+        Assert.True(reply.Status == HttpStatusCode.GatewayTimeout, $"{reply.Status}: {reply.Text}");
+        Assert.Equal("The service did not answer in time, try again later", reply.MetaMessage);
     }
 }

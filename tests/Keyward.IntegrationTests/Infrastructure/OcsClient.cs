@@ -17,9 +17,10 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
 
     public HttpClient Http => http;
 
-    public static OcsClient For(KeywardSystem system, string user, string? tenant = null, string entry = "/ocs/v2.php", string api = "v2", string? userAgent = null)
+    public static OcsClient For(KeywardSystem system, string user, string? tenant = null, string entry = "/ocs/v2.php", string api = "v2", string? userAgent = null,
+        ServiceProcess? gateway = null)
     {
-        var client = system.Http(system.Gateway, system.Tenants.Token(user, tenant: tenant));
+        var client = system.Http(gateway ?? system.Gateway, system.Tenants.Token(user, tenant: tenant));
         client.DefaultRequestHeaders.Add("OCS-APIRequest", "true");
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (userAgent is null)
@@ -36,7 +37,7 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
 
     public async Task<OcsReply> SendAsync(HttpMethod method, string endpoint, IDictionary<string, string>? parameters = null, Body body = Body.Form, IDictionary<string, string>? headers = null)
     {
-        var uri = $"{entry}/apps/end_to_end_encryption/api/{api}/{endpoint}";
+        var uri = PathOf(endpoint);
         using var request = new HttpRequestMessage(method, uri);
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
@@ -59,11 +60,23 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
             }
         }
 
+        return await SendAsync(request);
+    }
+
+    /// <summary>Sends a request made by hand (any body, any header) and reads the OCS answer.</summary>
+    public async Task<OcsReply> SendAsync(HttpRequestMessage request)
+    {
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        var signature = response.Headers.TryGetValues("X-NC-E2EE-SIGNATURE", out var values) ? values.Single() : null;
-        return new OcsReply(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), text) { Signature = signature };
+        return new OcsReply(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), text)
+        {
+            Signature = response.Headers.TryGetValues("X-NC-E2EE-SIGNATURE", out var signature) ? signature.Single() : null,
+            RetryAfter = response.Headers.RetryAfter?.ToString(),
+        };
     }
+
+    /// <summary>The path of an E2EE endpoint of this client's entry point and API version.</summary>
+    public string PathOf(string endpoint) => $"{entry}/apps/end_to_end_encryption/api/{api}/{endpoint}";
 
     public Task<OcsReply> GetAsync(string endpoint, IDictionary<string, string>? query = null) => SendAsync(HttpMethod.Get, endpoint, query, Body.Query);
 
@@ -85,6 +98,9 @@ public sealed record OcsReply(HttpStatusCode Status, JsonElement Body, string Te
 {
     /// <summary>The X-NC-E2EE-SIGNATURE response header, when present.</summary>
     public string? Signature { get; init; }
+
+    /// <summary>The Retry-After response header, when present.</summary>
+    public string? RetryAfter { get; init; }
 
     public JsonElement Meta => Body.GetProperty("ocs").GetProperty("meta");
 

@@ -25,13 +25,16 @@ public sealed class DatabaseOutageTests(KeywardSystem system)
         await LocalStack.RunAsync(system, "pg-pause");
         try
         {
-            var keyWrite = await SendAsync(ocs, HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = Blob });
-            AssertOutage(keyWrite);
-            AssertOutage(await SendAsync(ocs, HttpMethod.Put, $"encrypted/{folderId}", null));
+            AssertOutage(await ocs.PostAsync("private-key", new Dictionary<string, string> { ["privateKey"] = Blob }));
+            AssertOutage(await folders.RegisterAsync(folderId, null));
 
-            using var head = await auditor.Http.GetAsync("/v1/audit/head");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
-            Assert.True(head.Headers.RetryAfter is not null, "REST 503 without Retry-After");
+            // gRPC transcoded (head) and a plain HTTP endpoint of a service (export): both tell the caller to come back.
+            foreach (var path in new[] { "/v1/audit/head", "/v1/audit/export" })
+            {
+                using var response = await auditor.Http.GetAsync(path);
+                Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{path}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                Assert.True(response.Headers.RetryAfter is not null, $"{path}: 503 without Retry-After");
+            }
         }
         finally
         {
@@ -50,28 +53,12 @@ public sealed class DatabaseOutageTests(KeywardSystem system)
         }, HttpStatusCode.OK);
     }
 
-    private static void AssertOutage(Reply reply)
+    private static void AssertOutage(OcsReply reply)
     {
-        Assert.True(reply.Ocs.Status == HttpStatusCode.ServiceUnavailable, $"expected 503, got {reply.Ocs.Status}: {reply.Ocs.Text}");
-        Assert.Equal(503, reply.Ocs.StatusCode);
-        Assert.Equal("Service temporarily unavailable, try again later", reply.Ocs.MetaMessage);
+        Assert.True(reply.Status == HttpStatusCode.ServiceUnavailable, $"expected 503, got {reply.Status}: {reply.Text}");
+        Assert.Equal(503, reply.StatusCode);
+        Assert.Equal("Service temporarily unavailable, try again later", reply.MetaMessage);
         Assert.True(reply.RetryAfter is not null, "OCS 503 without Retry-After");
-    }
-
-    private sealed record Reply(OcsReply Ocs, string? RetryAfter);
-
-    private static async Task<Reply> SendAsync(OcsClient ocs, HttpMethod method, string endpoint, IDictionary<string, string>? form)
-    {
-        using var request = new HttpRequestMessage(method, $"/ocs/v2.php/apps/end_to_end_encryption/api/v2/{endpoint}");
-        if (form is not null)
-        {
-            request.Content = new FormUrlEncodedContent(form);
-        }
-
-        using var response = await ocs.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        var retryAfter = response.Headers.TryGetValues("Retry-After", out var values) ? values.Single() : null;
-        return new Reply(new OcsReply(response.StatusCode, System.Text.Json.JsonDocument.Parse(text).RootElement.Clone(), text), retryAfter);
     }
 
     /// <summary>
