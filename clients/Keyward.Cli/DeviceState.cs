@@ -21,6 +21,12 @@ public sealed class DeviceState
     /// <summary>User id → SHA-256 fingerprint of the certificate first seen for them.</summary>
     public Dictionary<string, string> PinnedCertificates { get; set; } = new();
 
+    /// <summary>
+    /// The full fingerprint of the recovery key the user consented to: escrow goes only to that key; a different one
+    /// later is refused and shown, until the user consents to it (<c>keyward recovery consent</c>).
+    /// </summary>
+    public string? RecoveryFingerprint { get; set; }
+
     /// <summary>Local folder name → server folder id.</summary>
     public Dictionary<string, string> Folders { get; set; } = new();
 

@@ -57,7 +57,7 @@ public sealed class FolderSession
         var content = MetadataV2.Open(metadata, key);
         var users = MetadataV2.Users(metadata).ToList();
         var check = MetadataV2.Verify(metadata, signature, key, content, device.ServerKeyPem, users,
-            device.LastCounters.TryGetValue(folderId, out var counter) ? counter : null, device.LastChecksums.GetValueOrDefault(folderId));
+            device.LastCounters.TryGetValue(folderId, out var counter) ? counter : null, device.LastChecksums.GetValueOrDefault(folderId), device.PinnedCertificates);
         if (!check.IsValid)
         {
             throw new CliError($"folder {folderId}: the metadata does not verify — {check.Problem}");

@@ -8,12 +8,13 @@ namespace Keyward.Cli;
 public static class UserCommands
 {
     public static IEnumerable<Command> Create() =>
-        [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare(), KeyAdministration.Recovery(), KeyAdministration.Certificates()];
+        [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare(), Status(), KeyAdministration.Recovery(), KeyAdministration.Certificates()];
 
     private static Command Init()
     {
-        var command = new Command("init", "first device: make your key pair and 12-word mnemonic, get a certificate, upload the encrypted private key");
-        command.SetAction(_ => Run(async () =>
+        var acceptRecovery = KeyAdministration.AcceptRecoveryOption();
+        var command = new Command("init", "first device: make your key pair and 12-word mnemonic, get a certificate, upload the encrypted private key") { acceptRecovery };
+        command.SetAction(parse => Run(async () =>
         {
             using var api = new OcsApi();
             var (status, _, _, _) = await api.SendAsync(HttpMethod.Get, "private-key");
@@ -34,8 +35,9 @@ public static class UserCommands
 
             Progress("encrypting your private key with the mnemonic (PBKDF2, 600 000 rounds)…");
             await api.OkAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = PrivateKeyVault.Encrypt(key, mnemonic) });
-            await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key);
-            DeviceState.For(api.UserId, key, certificate, serverKey).Save();
+            var device = DeviceState.For(api.UserId, key, certificate, serverKey);
+            device.Save();
+            await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key, device, parse.GetValue(acceptRecovery));
             Console.WriteLine("Your 12-word mnemonic. Write it down now: it is shown once, never sent, and the only way to add a device or recover your files:");
             Console.WriteLine();
             Console.WriteLine($"    {mnemonic}");
@@ -49,7 +51,8 @@ public static class UserCommands
     private static Command Device()
     {
         var mnemonic = new Option<string?>("--mnemonic") { Description = "the 12 words (read from standard input when omitted)" };
-        var add = new Command("add", "another device: fetch your encrypted private key and open it with your mnemonic") { mnemonic };
+        var acceptRecovery = KeyAdministration.AcceptRecoveryOption();
+        var add = new Command("add", "another device: fetch your encrypted private key and open it with your mnemonic") { mnemonic, acceptRecovery };
         add.SetAction(parse => Run(async () =>
         {
             var words = parse.GetValue(mnemonic) ?? Console.In.ReadLine() ?? "";
@@ -72,7 +75,7 @@ public static class UserCommands
 
             using (key)
             {
-                await AdoptKeyAsync(api, key);
+                await AdoptKeyAsync(api, key, parse.GetValue(acceptRecovery));
             }
 
             Console.WriteLine($"This device now holds {api.UserId}'s keys.");
@@ -269,8 +272,36 @@ public static class UserCommands
         return command;
     }
 
+    /// <summary>What this device holds and what happened to the user's keys that the user must know: recovery and escrow releases.</summary>
+    private static Command Status()
+    {
+        var command = new Command("status", "your keys on this device, your organisation's key recovery, and every time an escrow copy of your key was released");
+        command.SetAction(_ => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            Console.WriteLine($"user: {device.UserId}");
+            Console.WriteLine($"certificate: {DeviceKeys.Fingerprint(device.CertificatePem)}");
+            var policy = await api.RestAsync(HttpMethod.Get, "/v1/keys/recovery");
+            var recovery = policy?["enabled"]?.GetValue<bool>() == true ? (string?)policy["fingerprint"] : null;
+            Console.WriteLine(recovery is null ? "key recovery: off"
+                : recovery == device.RecoveryFingerprint ? $"key recovery: on, key {recovery} (you consented; your key is escrowed to it)"
+                : $"key recovery: on, key {recovery} — NOT the one you consented to ({device.RecoveryFingerprint ?? "none"}); nothing escrowed to it");
+            var releases = (await api.RestAsync(HttpMethod.Get, "/v1/keys/escrow/releases"))?["releases"]?.AsArray() ?? [];
+            Console.WriteLine(releases.Count == 0 ? "escrow releases: none" : $"escrow releases: {releases.Count}");
+            foreach (var release in releases)
+            {
+                var approvedBy = string.Join(", ", release!["approvedBy"]?.AsArray().Select(a => (string?)a) ?? []);
+                Console.WriteLine($"  RELEASED {release["releasedAt"]} to {release["releasedTo"]}, approved by {approvedBy}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
     /// <summary>Makes a private key this device's, after checking it against the user's certificate and the server key.</summary>
-    public static async Task AdoptKeyAsync(OcsApi api, RSA key)
+    public static async Task AdoptKeyAsync(OcsApi api, RSA key, string? acceptRecovery)
     {
         var serverKey = await api.ServerKeyAsync();
         var certificate = await api.CertificateOfAsync(api.UserId);
@@ -279,8 +310,11 @@ public static class UserCommands
             throw new CliError("your stored certificate does not match your private key or the server key");
         }
 
-        DeviceState.For(api.UserId, key, certificate, serverKey).Save();
-        await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key);
+        var device = DeviceState.For(api.UserId, key, certificate, serverKey);
+        // Adopting the key again on this device keeps the recovery key its user consented to.
+        device.RecoveryFingerprint = DeviceState.Exists && DeviceState.Load() is { } previous && previous.UserId == api.UserId ? previous.RecoveryFingerprint : null;
+        device.Save();
+        await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key, device, acceptRecovery);
     }
 
     private static void Progress(string message) => Console.Error.WriteLine(message);

@@ -111,30 +111,39 @@ public static class MetadataV2
     }
 
     /// <summary>
-    /// A client's checks on metadata it reads (reference §e, "Verifying"): the signature verifies and its
-    /// signer is a user of the root; every user's certificate was issued by the server key; the metadata key
-    /// is one of the recorded checksums and no earlier checksum disappeared; the counter has not gone back.
+    /// A client's checks on metadata it reads (reference §e, "Verifying"): the signature verifies with a certificate
+    /// that is, byte for byte, one user's certificate in the root's users array (the signer is that user: a name inside
+    /// a certificate proves nothing, anyone can write one); that certificate matches this device's pin for the user;
+    /// every user's certificate was issued by the server key; the metadata key is one of the recorded checksums and
+    /// no earlier checksum disappeared; the counter has not gone back.
     /// </summary>
     public static MetadataCheck Verify(string metadata, string signature, byte[] metadataKey, FolderContent content, string serverKeyPem,
-        IReadOnlyList<FolderUser> rootUsers, long? lastCounter = null, IReadOnlyCollection<string>? lastChecksums = null)
+        IReadOnlyList<FolderUser> rootUsers, long? lastCounter = null, IReadOnlyCollection<string>? lastChecksums = null,
+        IReadOnlyDictionary<string, string>? pinnedFingerprints = null)
     {
-        string signerId;
+        X509Certificate2 signerCertificate;
         try
         {
             var cms = new SignedCms(new ContentInfo(SignedBytes(metadata)), detached: true);
             cms.Decode(Convert.FromBase64String(signature));
             cms.CheckSignature(verifySignatureOnly: true);
-            var signerCertificate = cms.SignerInfos[0].Certificate ?? throw new CryptographicException("no signer certificate");
-            signerId = signerCertificate.GetNameInfo(X509NameType.SimpleName, forIssuer: true);
+            signerCertificate = cms.SignerInfos[0].Certificate ?? throw new CryptographicException("no signer certificate");
         }
         catch (Exception e) when (e is CryptographicException or FormatException)
         {
             return MetadataCheck.Fail($"the signature does not verify ({e.Message})");
         }
 
-        if (rootUsers.All(u => u.UserId != signerId))
+        var signer = rootUsers.FirstOrDefault(u => IsCertificate(u.CertificatePem, signerCertificate));
+        if (signer is null)
         {
-            return MetadataCheck.Fail($"the signer {signerId} is not a user of the folder");
+            return MetadataCheck.Fail($"the signature was made with a certificate that is no user's in the folder (it names {signerCertificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)})");
+        }
+
+        var signerId = signer.UserId;
+        if (pinnedFingerprints is not null && pinnedFingerprints.TryGetValue(signerId, out var pinned) && pinned != DeviceKeys.Fingerprint(signer.CertificatePem))
+        {
+            return MetadataCheck.Fail($"the signer {signerId}'s certificate is not the one this device pinned for them (a changed key?)");
         }
 
         if (rootUsers.FirstOrDefault(u => !DeviceKeys.IsIssuedBy(u.CertificatePem, serverKeyPem)) is { } stranger)
@@ -161,6 +170,19 @@ public static class MetadataV2
         }
 
         return MetadataCheck.Ok(signerId);
+    }
+
+    private static bool IsCertificate(string pem, X509Certificate2 certificate)
+    {
+        try
+        {
+            using var listed = X509Certificate2.CreateFromPem(pem);
+            return listed.RawData.AsSpan().SequenceEqual(certificate.RawData);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A new metadata key for a root folder, its checksum appended: sharing and unsharing both rotate.</summary>

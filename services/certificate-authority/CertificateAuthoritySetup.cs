@@ -27,6 +27,7 @@ public static class CertificateAuthoritySetup
         builder.Services.AddSingleton<Pkcs11Token>();
         builder.Services.AddSingleton<ITenantKeys, Pkcs11TenantKeys>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CaOptions>>().Value);
+        builder.Services.AddSingleton<SigningBudget>();
         builder.Services.AddScoped<CertificateIssuance>();
         builder.Services.AddScoped<TenantKeyUse>();
         builder.AddKeywardMarten(schemaName: "certificate_authority", options => options.AddAuditOutbox());

@@ -18,6 +18,7 @@ public static class MetadataSetup
         builder.AddKeywardMarten(schemaName: "metadata", options =>
         {
             options.Schema.For<EncryptedFolder>().Index(f => f.ParentId!);
+            options.Schema.For<FolderClaim>();
             // Every decision in a tree goes through this document: optimistic concurrency serialises them.
             options.Schema.For<TreeLocks>().UseOptimisticConcurrency(true).Index(t => t.OldestLockAt!)
                 .Metadata(m => m.TenantId.MapTo(t => t.TenantId));
@@ -27,6 +28,9 @@ public static class MetadataSetup
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);
         builder.Services.AddScoped<IFolderStore, MartenFolderStore>();
+        builder.Services.AddOptions<FolderRules>().Bind(builder.Configuration.GetSection(FolderRules.Section))
+            .Validate(r => r.MaxCounterStep > 0, $"{FolderRules.Section}:MaxCounterStep must be positive.");
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FolderRules>>().Value);
         builder.Services.AddScoped<FolderContext>();
         builder.Services.AddOptions<StaleLockOptions>().Bind(builder.Configuration.GetSection(StaleLockOptions.Section));
         builder.Services.AddHostedService<StaleLockRollback>();

@@ -13,6 +13,15 @@ public enum StackPurpose
     Bench,
 }
 
+/// <summary>
+/// Which services mint service-identity tokens: the audit service (to have checkpoints signed) and the keyserver
+/// (the CA signs a user's certificate only when the keyserver asks for that authenticated user).
+/// </summary>
+public static class ServiceIdentity
+{
+    public static bool Mints(string service) => service is "audit" or "keyserver";
+}
+
 /// <summary>The environment one local service starts with: where it listens, the stack it uses, its peers and (for Dev and Bench) the dev tenant.</summary>
 public static class ServiceEnvironment
 {
@@ -39,9 +48,8 @@ public static class ServiceEnvironment
             environment.Add(new($"Keyward__Tenants__{tenant}__Issuer", stack.Required("KEYWARD_DEV_ISSUER")));
             environment.Add(new($"Keyward__Tenants__{tenant}__SigningKeyFiles__0", stack.Required("KEYWARD_DEV_JWT_PUBLIC_KEY")));
             environment.Add(new("Keyward__ServiceIdentity__SigningKeyFiles__0", stack.Required("KEYWARD_SERVICE_PUBLIC_KEY")));
-            if (service == "audit")
+            if (ServiceIdentity.Mints(service))
             {
-                // Only the audit service mints service tokens (to have checkpoints signed).
                 environment.Add(new("Keyward__ServiceIdentity__PrivateKeyFile", stack.Required("KEYWARD_SERVICE_KEY")));
             }
         }

@@ -7,30 +7,37 @@ using Keyward.Common.V1;
 
 namespace Keyward.CertificateAuthority.Core;
 
-/// <summary>What a user or an admin asks the CA to certify: a CSR, or (admins) the current certificate again.</summary>
+/// <summary>What the keyserver asks the CA to certify for a user it authenticated: the user's CSR, or (an admin's re-issue) the user's current certificate again.</summary>
 public sealed record CertificateWanted(string? UserId, string? CsrPem, string? ReissueCertificatePem);
 
 public sealed record IssuedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256);
 
 /// <summary>
-/// The CA's policy decision and signature: who may get a certificate for whom (only admins for another user or
-/// a re-issue), the CSR policy, the Nextcloud profile signed with the tenant's key, every outcome audited.
+/// The CA's policy decision and signature. Only the keyserver asks (the service identity, never a caller at the
+/// edge: the gateway routes no signing RPC), for the user whose own request it authenticated, so an admin cannot
+/// have a certificate made in someone else's name. Then the CSR policy (CN = that user), the signing budget, the
+/// Nextcloud profile signed with the tenant's key; every outcome audited.
 /// </summary>
-public sealed class CertificateIssuance(TenantContext caller, ITenantKeys keys, IAuditTrail audit, CaOptions options, TimeProvider clock)
+public sealed class CertificateIssuance(TenantContext caller, ITenantKeys keys, IAuditTrail audit, CaOptions options, SigningBudget budget, TimeProvider clock)
 {
     public async Task<IssuedCertificate> IssueAsync(CertificateWanted wanted, CancellationToken ct)
     {
-        var userId = string.IsNullOrEmpty(wanted.UserId) ? caller.UserId : wanted.UserId;
+        var userId = wanted.UserId ?? "";
         var target = new AuditTarget("user", userId);
         var reissue = !string.IsNullOrEmpty(wanted.ReissueCertificatePem);
-        if (userId != caller.UserId && !caller.IsAdmin)
+        if (!caller.IsInRole(KeywardRoles.Service))
         {
-            throw await RefusedAsync(target, Refusal.Denied(RefusalReason.NotAllowed, "only an admin may have a certificate issued for another user"), ct);
+            throw await RefusedAsync(target, Refusal.Denied(RefusalReason.NotAllowed, "the CA signs user certificates only for the keyserver, for the user it authenticated"), ct);
         }
 
-        if (reissue && !caller.IsAdmin)
+        if (string.IsNullOrEmpty(userId))
         {
-            throw await RefusedAsync(target, Refusal.Denied(RefusalReason.NotAllowed, "only an admin may re-issue a certificate"), ct);
+            throw Refusal.Invalid(RefusalReason.RequestInvalid, "the user to certify is missing");
+        }
+
+        if (budget.TryTake(caller.TenantId, userId) is { } retryAfter)
+        {
+            throw await RefusedAsync(target, Refusal.Exhausted("too many certificates were signed for this user or tenant; try again later", retryAfter), ct);
         }
 
         var decision = reissue ? CsrPolicy.EvaluateReissue(wanted.ReissueCertificatePem!, userId) : CsrPolicy.Evaluate(wanted.CsrPem, userId);

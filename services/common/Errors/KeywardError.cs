@@ -38,6 +38,7 @@ public static class KeywardError
         RefusalKind.AlreadyExists => StatusCode.AlreadyExists,
         RefusalKind.PermissionDenied => StatusCode.PermissionDenied,
         RefusalKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        RefusalKind.Exhausted => StatusCode.ResourceExhausted,
         _ => StatusCode.Internal,
     };
 
@@ -68,6 +69,7 @@ public static class KeywardError
             StatusCode.AlreadyExists => RefusalKind.AlreadyExists,
             StatusCode.PermissionDenied => RefusalKind.PermissionDenied,
             StatusCode.FailedPrecondition => RefusalKind.FailedPrecondition,
+            StatusCode.ResourceExhausted => RefusalKind.Exhausted,
             _ => (RefusalKind?)null,
         };
         return kind is { } k ? new Refusal(k, error.Reason(), error.Status.Detail, error.Info()?.Metadata.ToDictionary(m => m.Key, m => m.Value)) : null;

@@ -10,6 +10,9 @@ public enum RefusalKind
     AlreadyExists,
     PermissionDenied,
     FailedPrecondition,
+
+    /// <summary>A limit was reached; the caller may try again after <see cref="Refusal.RetryAfter"/>.</summary>
+    Exhausted,
 }
 
 /// <summary>
@@ -35,6 +38,12 @@ public sealed class Refusal(RefusalKind kind, RefusalReason reason, string messa
     public static Refusal Denied(RefusalReason reason, string message) => new(RefusalKind.PermissionDenied, reason, message);
 
     public static Refusal Precondition(RefusalReason reason, string message) => new(RefusalKind.FailedPrecondition, reason, message);
+
+    public static Refusal Exhausted(string message, TimeSpan retryAfter) =>
+        new(RefusalKind.Exhausted, RefusalReason.RateLimited, message, new Dictionary<string, string> { [RetryAfterKey] = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>The detail that says, in whole seconds, when an exhausted limit may be tried again.</summary>
+    public const string RetryAfterKey = "retry_after_seconds";
 }
 
 /// <summary>

@@ -56,7 +56,8 @@ public static class ServiceClients
         {
             var incoming = accessor.HttpContext;
             var authorization = incoming?.Request.Headers[HeaderNames.Authorization].ToString();
-            if (!string.IsNullOrEmpty(authorization))
+            // A call made with its own token (a service identity) keeps it.
+            if (!string.IsNullOrEmpty(authorization) && !request.Headers.Contains(HeaderNames.Authorization))
             {
                 request.Headers.TryAddWithoutValidation(HeaderNames.Authorization, authorization);
             }

@@ -25,7 +25,10 @@ public static class OcsFaults
         StatusCode.NotFound => OcsAnswer.Thrown(404, error.Status.Detail),
         StatusCode.AlreadyExists => OcsAnswer.Bare(409),
         StatusCode.FailedPrecondition => OcsAnswer.Thrown(412, error.Status.Detail),
-        StatusCode.ResourceExhausted => OcsAnswer.Thrown(429, error.Status.Detail),
+        StatusCode.ResourceExhausted => OcsAnswer.Thrown(429, error.Status.Detail) with
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = error.Info()?.Metadata.GetValueOrDefault(Refusal.RetryAfterKey) ?? RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        },
         _ => Internal(error.Info()?.Metadata.GetValueOrDefault(KeywardError.CorrelationIdKey) ?? CorrelationId(http)),
     };
 

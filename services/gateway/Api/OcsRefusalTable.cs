@@ -34,7 +34,7 @@ public static class OcsRefusalTable
         (DeleteCertificate, R.NotAllowed, _) => OcsAnswer.Thrown(403, "This is not your public key to delete"),
 
         (MarkEncrypted, R.FolderNotFound, _) => OcsAnswer.Returned(404, "Folder not found"),
-        (MarkEncrypted, R.AccessDenied or R.FolderRegistered, _) => OcsAnswer.Returned(403, "You are not allowed to set the encryption flag on this folder"),
+        (MarkEncrypted, R.AccessDenied or R.FolderRegistered or R.FolderClaimed, _) => OcsAnswer.Returned(403, "You are not allowed to set the encryption flag on this folder"),
         (MarkEncrypted, R.FolderIdInvalid, _) => OcsAnswer.Returned(404, "Folder not found"),
         (UnmarkEncrypted, R.FolderNotFound or R.FolderIdInvalid, _) => OcsAnswer.Thrown(404, $"No folder with ID {id}"),
         (UnmarkEncrypted, R.FolderNotEmpty, _) => OcsAnswer.Thrown(404, $"Folder with ID {id} not empty"),
@@ -76,6 +76,7 @@ public static class OcsRefusalTable
         (LockFolder, R.AccessDenied or R.FolderNotFound or R.FolderIdInvalid, true) => OcsAnswer.Thrown(403, "You are not allowed to create the lock"),
         (LockFolder, R.Locked, false) => OcsAnswer.Returned(423, "File already locked"),
         (LockFolder, R.Locked, true) => OcsAnswer.Thrown(403, "File already locked"),
+        (LockFolder, R.CounterInvalid, _) => OcsAnswer.Returned(400, "X-NC-E2EE-COUNTER is too far above the current counter"),
         (LockFolder, R.CounterTooSmall, _) => OcsAnswer.Returned(412, "The provided counter is smaller than the current counter."),
 
         (UnlockFolder, R.TokenMissing, false) => OcsAnswer.Returned(400, "e2e-token is empty"),

@@ -36,8 +36,23 @@ public static class ProxyRoutes
                 },
             });
 
-            routes.Add(Route($"{backend.Name}-grpc", backend, new RouteMatch { Path = $"/{backend.ProtoPackage}.{{service}}/{{method}}" }));
-            routes.Add(Route($"{backend.Name}-rest", backend, new RouteMatch { Path = $"/v1/{backend.RestPrefix}/{{**rest}}" }));
+            if (backend.GrpcPaths is { } grpcPaths)
+            {
+                routes.AddRange(grpcPaths.Select((path, i) => Route($"{backend.Name}-grpc-{i}", backend, new RouteMatch { Path = path })));
+            }
+            else
+            {
+                routes.Add(Route($"{backend.Name}-grpc", backend, new RouteMatch { Path = $"/{backend.ProtoPackage}.{{service}}/{{method}}" }));
+            }
+
+            if (backend.RestPaths is { } restPaths)
+            {
+                routes.AddRange(restPaths.Select((path, i) => Route($"{backend.Name}-rest-{i}", backend, new RouteMatch { Path = path, Methods = ["GET"] })));
+            }
+            else
+            {
+                routes.Add(Route($"{backend.Name}-rest", backend, new RouteMatch { Path = $"/v1/{backend.RestPrefix}/{{**rest}}" }));
+            }
             // Ordered before the gateway's own health service, which answers when the header is absent.
             routes.Add(Route($"{backend.Name}-health", backend, new RouteMatch
             {

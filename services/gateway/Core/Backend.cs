@@ -6,12 +6,31 @@ namespace Keyward.Gateway.Core;
 /// </summary>
 public sealed record Backend(string Name, string ProtoPackage, string RestPrefix)
 {
+    /// <summary>
+    /// When set, only these gRPC paths and REST paths reach the service through the gateway; everything else of it is
+    /// service-to-service only. Null: the whole package and prefix.
+    /// </summary>
+    public IReadOnlyList<string>? GrpcPaths { get; init; }
+
+    public IReadOnlyList<string>? RestPaths { get; init; }
+
     /// <summary>The header that sends <c>grpc.health.v1.Health</c> calls to one backend instead of the gateway.</summary>
     public const string ServiceHeader = "keyward-service";
 
     public static readonly IReadOnlyList<Backend> All =
     [
-        new("certificate-authority", "keyward.certificate_authority.v1", "ca"),
+        // The CA signs only for the keyserver (certificates) and the audit service (checkpoints), never for a caller at the
+        // edge: only its public keys are served through the gateway.
+        new("certificate-authority", "keyward.certificate_authority.v1", "ca")
+        {
+            GrpcPaths =
+            [
+                "/keyward.certificate_authority.v1.CertificateAuthority/WhoAmI",
+                "/keyward.certificate_authority.v1.CertificateAuthority/GetServerKey",
+                "/keyward.certificate_authority.v1.CertificateAuthority/GetCheckpointKey",
+            ],
+            RestPaths = ["/v1/ca/whoami", "/v1/ca/server-key", "/v1/ca/checkpoint-key"],
+        },
         new("keyserver", "keyward.keyserver.v1", "keys"),
         new("metadata", "keyward.metadata.v1", "folders"),
         new("audit", "keyward.audit.v1", "audit"),

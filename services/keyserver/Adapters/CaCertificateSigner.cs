@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Keyward.CertificateAuthority.V1;
+using Keyward.Common.Auth;
 using Keyward.Common.Errors;
 using Keyward.Keyserver.Core;
 using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient;
@@ -7,13 +8,13 @@ using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.Certificat
 namespace Keyward.Keyserver.Adapters;
 
 /// <summary>
-/// The tenant CA over gRPC, called with the caller's own token so that the CA enforces its CN policy against
-/// the authenticated user. Its refusals become this service's own; an absent CA is an outage.
+/// The tenant CA over gRPC, called with a token of the service identity (the CA signs for nobody else). Its
+/// refusals become this service's own; an absent CA is an outage.
 /// </summary>
-public sealed class CaCertificateSigner(CaClient ca) : ICertificateSigner
+public sealed class CaCertificateSigner(CaClient ca, ServiceTokens tokens, TenantContext caller) : ICertificateSigner
 {
-    public Task<SignedCertificate> SignAsync(string csrPem, CancellationToken cancellationToken) =>
-        CallAsync(new SignUserCsrRequest { CsrPem = csrPem }, cancellationToken);
+    public Task<SignedCertificate> SignAsync(string userId, string csrPem, CancellationToken cancellationToken) =>
+        CallAsync(new SignUserCsrRequest { UserId = userId, CsrPem = csrPem }, cancellationToken);
 
     public Task<SignedCertificate> ReissueAsync(string userId, string currentPem, CancellationToken cancellationToken) =>
         CallAsync(new SignUserCsrRequest { UserId = userId, ReissueCertificatePem = currentPem }, cancellationToken);
@@ -22,7 +23,8 @@ public sealed class CaCertificateSigner(CaClient ca) : ICertificateSigner
     {
         try
         {
-            var signed = await ca.SignUserCsrAsync(request, cancellationToken: cancellationToken);
+            var headers = new Grpc.Core.Metadata { { "authorization", $"Bearer {tokens.For(caller.TenantId)}" } };
+            var signed = await ca.SignUserCsrAsync(request, headers, cancellationToken: cancellationToken);
             return new SignedCertificate(signed.CertificatePem, signed.SerialNumber, signed.FingerprintSha256);
         }
         catch (RpcException e) when (e.AsRefusal() is { } refusal)

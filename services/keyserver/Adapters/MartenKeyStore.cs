@@ -40,6 +40,26 @@ public sealed class MartenKeyStore(TenantSessions sessions, AuditRecorder audit)
         return await session.Query<StoredDeviceRequest>().Where(r => r.UserId == userId && r.Status == "pending" && r.ExpiresAt > now).ToListAsync(cancellationToken);
     }
 
+    public async Task<IReadOnlyList<StoredRecoveryChange>> OpenRecoveryChangesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        return await session.Query<StoredRecoveryChange>().Where(c => (c.Status == "pending" || c.Status == "approved") && c.ExpiresAt > now).ToListAsync(cancellationToken);
+    }
+
+    public async Task<StoredRecoveryChange?> ApprovedReleaseAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        return await session.Query<StoredRecoveryChange>()
+            .Where(c => c.Action == RecoveryActions.Release && c.UserId == userId && c.Status == "approved" && c.ExpiresAt > now)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredEscrowRelease>> EscrowReleasesAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        return await session.Query<StoredEscrowRelease>().Where(r => r.UserId == userId).OrderBy(r => r.ReleasedAt).ToListAsync(cancellationToken);
+    }
+
     public async Task<KeyStatusFacts> StatusAsync(string userId, CancellationToken cancellationToken)
     {
         // Asked on every capabilities request: one round trip for all four answers.

@@ -90,16 +90,55 @@ public sealed class KeyserverApi(TenantContext caller, KeyContext keys) : V1.Key
         return new Escrow { UserId = escrow.Id, SealedPrivateKey = escrow.SealedPrivateKey, RecoveryFingerprint = escrow.RecoveryFingerprint };
     }
 
+    public override async Task<RecoveryChange> RequestRecoveryChange(RequestRecoveryChangeRequest request, ServerCallContext context) =>
+        Reply(await new RecoveryChanges(keys).RequestAsync(new RecoveryChangeWanted(request.Action, request.PublicKey, request.UserId), context.CancellationToken));
+
+    public override async Task<RecoveryChange> ApproveRecoveryChange(ApproveRecoveryChangeRequest request, ServerCallContext context) =>
+        Reply(await new RecoveryChanges(keys).ApproveAsync(request.ChangeId, context.CancellationToken));
+
+    public override async Task<ListRecoveryChangesResponse> ListRecoveryChanges(ListRecoveryChangesRequest request, ServerCallContext context)
+    {
+        var response = new ListRecoveryChangesResponse();
+        response.Changes.AddRange((await new RecoveryChanges(keys).OpenAsync(context.CancellationToken)).Select(Reply));
+        return response;
+    }
+
+    public override async Task<ListEscrowReleasesResponse> ListEscrowReleases(ListEscrowReleasesRequest request, ServerCallContext context)
+    {
+        var response = new ListEscrowReleasesResponse();
+        response.Releases.AddRange((await new Recovery(keys).ReleasesAsync(context.CancellationToken)).Select(r => new EscrowRelease
+        {
+            ReleasedAt = r.ReleasedAt.ToString("O", CultureInfo.InvariantCulture),
+            ReleasedTo = r.ReleasedTo,
+            ApprovedBy = { r.ApprovedBy },
+            RecoveryFingerprint = r.RecoveryFingerprint,
+        }));
+        return response;
+    }
+
+    private static RecoveryChange Reply(StoredRecoveryChange change) => new()
+    {
+        ChangeId = change.Id,
+        Action = change.Action,
+        Fingerprint = change.Fingerprint ?? "",
+        UserId = change.UserId ?? "",
+        RequestedBy = change.RequestedBy,
+        ApprovedBy = { change.ApprovedBy },
+        ApprovalsNeeded = change.ApprovalsNeeded,
+        Status = change.Status,
+        ExpiresAt = change.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
+    };
+
     private static Certificate Reply(StoredCertificate certificate) => new() { UserId = certificate.Id, CertificatePem = certificate.CertificatePem };
 
     private static RecoveryPolicy Reply(StoredRecoveryPolicy? policy) =>
-        policy is null ? new RecoveryPolicy { Enabled = false } : new RecoveryPolicy { Enabled = true, PublicKey = policy.PublicKey, Fingerprint = policy.Fingerprint };
+        policy is null ? new RecoveryPolicy { Enabled = false }
+        : new RecoveryPolicy { Enabled = true, PublicKey = policy.PublicKey, Fingerprint = policy.Fingerprint, PreviousFingerprints = { policy.PreviousFingerprints } };
 
     private static DeviceRequest Reply(StoredDeviceRequest stored, bool withSealed) => new()
     {
         RequestId = stored.Id,
         UserId = stored.UserId,
-        Code = stored.Code,
         Status = stored.Status,
         ExpiresAt = stored.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
         EphemeralPublicKey = stored.EphemeralPublicKey,

@@ -22,7 +22,7 @@ public sealed class Certificates(KeyContext context)
         SignedCertificate signed;
         try
         {
-            signed = await context.Ca.SignAsync(csrPem, ct);
+            signed = await context.Ca.SignAsync(context.Caller.UserId, csrPem, ct);
         }
         catch (Refusal refusal)
         {

@@ -19,19 +19,23 @@ public sealed class DeviceEnrollment(KeyContext context)
             throw Refusal.Invalid(RefusalReason.EphemeralKeyInvalid, "the ephemeral key must be an RSA public key of 2048 bits or more (SPKI PEM)");
         }
 
+        if ((await context.Keys.PendingDeviceRequestsAsync(context.Caller.UserId, context.Now, ct)).Count >= Enrollment.MaxPendingRequests)
+        {
+            throw Refusal.Exhausted($"at most {Enrollment.MaxPendingRequests} device requests may wait for approval at once", Enrollment.RequestLifetime);
+        }
+
         var stored = new StoredDeviceRequest
         {
             Id = Guid.NewGuid().ToString("N"),
             UserId = context.Caller.UserId,
             EphemeralPublicKey = ephemeralPublicKey!,
-            Code = Enrollment.NewCode(),
             CreatedAt = context.Now,
             ExpiresAt = context.Now + Enrollment.RequestLifetime,
         };
         return await context.Keys.ChangeAsync(async change =>
         {
             change.Insert(stored);
-            change.Record(Event("keys.device.requested", stored.Id, new Dictionary<string, string> { ["code"] = stored.Code }));
+            change.Record(Event("keys.device.requested", stored.Id, new Dictionary<string, string> { ["ephemeral_key_sha256"] = Enrollment.RsaFingerprint(ephemeralPublicKey)! }));
             await change.CommitAsync(ct);
             return stored;
         }, ct);

@@ -10,8 +10,12 @@ public static class Enrollment
 
     public const int MaxSealedLength = 64 * 1024;
 
-    /// <summary>Six digits both devices show, so the user approves the request they made.</summary>
-    public static string NewCode() => RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Unanswered requests a user may have at once: enough for a few new devices, too few to flood the approving
+    /// device. The words compared on both devices are computed by the devices from the request's key (the server
+    /// chooses none: Keyward.Client.DeviceCode).
+    /// </summary>
+    public const int MaxPendingRequests = 5;
 
     /// <summary>An RSA public key of 2048 bits or more in SPKI PEM, or null; returns its SHA-256 fingerprint.</summary>
     public static string? RsaFingerprint(string? publicKeyPem, int minimumBits = 2048)

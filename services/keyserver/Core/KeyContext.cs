@@ -7,8 +7,10 @@ using Keyward.Common.V1;
 namespace Keyward.Keyserver.Core;
 
 /// <summary>What every keyserver use case works with: the caller, the store, the CA, the audit trail and the clock.</summary>
-public sealed class KeyContext(TenantContext caller, IKeyStore keys, ICertificateSigner ca, IAuditTrail audit, TimeProvider clock)
+public sealed class KeyContext(TenantContext caller, IKeyStore keys, ICertificateSigner ca, IAuditTrail audit, TimeProvider clock, RecoveryRules recoveryRules)
 {
+    public RecoveryRules RecoveryRules { get; } = recoveryRules;
+
     public TenantContext Caller { get; } = caller;
 
     public IKeyStore Keys { get; } = keys;

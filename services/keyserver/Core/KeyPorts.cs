@@ -14,6 +14,13 @@ public interface IKeyStore
 
     Task<IReadOnlyList<StoredDeviceRequest>> PendingDeviceRequestsAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    Task<IReadOnlyList<StoredRecoveryChange>> OpenRecoveryChangesAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>An approved, unexpired release of <paramref name="userId"/>'s escrow copy, if there is one.</summary>
+    Task<StoredRecoveryChange?> ApprovedReleaseAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredEscrowRelease>> EscrowReleasesAsync(string userId, CancellationToken cancellationToken);
+
     /// <summary>What the capabilities answer needs about a user, in one read.</summary>
     Task<KeyStatusFacts> StatusAsync(string userId, CancellationToken cancellationToken);
 }
@@ -38,13 +45,17 @@ public sealed class KeyAlreadyStoredException(Exception inner) : Exception("a do
 
 public sealed record KeyStatusFacts(bool HasCertificate, bool HasPrivateKey, bool RecoveryEnabled, bool HasEscrow);
 
-/// <summary>The tenant CA as the keyserver uses it. Its refusals arrive as <see cref="Common.Errors.Refusal"/>s.</summary>
+/// <summary>
+/// The tenant CA as the keyserver uses it, as the service identity: the keyserver alone says for which user, and only
+/// ever for the user it authenticated (or, on an admin's re-issue, for the stored certificate's own user). Its
+/// refusals arrive as <see cref="Common.Errors.Refusal"/>s.
+/// </summary>
 public interface ICertificateSigner
 {
-    /// <summary>Signs the caller's CSR (the CA checks the CN against the caller's own token).</summary>
-    Task<SignedCertificate> SignAsync(string csrPem, CancellationToken cancellationToken);
+    /// <summary>Signs <paramref name="userId"/>'s CSR; the CA checks that its CN is that user.</summary>
+    Task<SignedCertificate> SignAsync(string userId, string csrPem, CancellationToken cancellationToken);
 
-    /// <summary>Certifies the subject and key of <paramref name="currentPem"/> again (admins only; the CA checks).</summary>
+    /// <summary>Certifies exactly the subject and key of the user's current certificate again.</summary>
     Task<SignedCertificate> ReissueAsync(string userId, string currentPem, CancellationToken cancellationToken);
 }
 

@@ -98,6 +98,10 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         public Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken) =>
             session.Query<EncryptedFolder>().AnyAsync(f => f.ParentId == folderId, cancellationToken);
 
+        public Task<FolderClaim?> LoadClaimAsync(string folderId, CancellationToken cancellationToken) => session.LoadAsync<FolderClaim>(folderId, cancellationToken);
+
+        public void Insert(FolderClaim claim) => session.Insert(claim);
+
         public void Insert(EncryptedFolder folder, TreeLocks? newTreeLocks = null)
         {
             session.Insert(folder);

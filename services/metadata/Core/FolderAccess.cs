@@ -12,8 +12,8 @@ public static class FolderAccess
     public static bool MayUse(EncryptedFolder root, TenantContext caller) =>
         root.OwnerId == caller.UserId || root.Users.Contains(caller.UserId, StringComparer.Ordinal);
 
-    /// <summary>Reading old versions: the owner, or an admin of the tenant.</summary>
-    public static bool MayReadVersions(EncryptedFolder root, TenantContext caller) => root.OwnerId == caller.UserId || caller.IsAdmin;
+    /// <summary>Reading old versions: the owner and the tree's current members only (an admin is no member: E2EE protects users from them).</summary>
+    public static bool MayReadVersions(EncryptedFolder root, TenantContext caller) => MayUse(root, caller);
 
     public static bool IsValidFolderId(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

@@ -7,8 +7,10 @@ using Keyward.Common.Errors;
 namespace Keyward.Metadata.Core;
 
 /// <summary>What every folder use case works with: the caller, the folders, the audit trail and the clock.</summary>
-public sealed class FolderContext(TenantContext caller, IFolderStore folders, IAuditTrail audit, TimeProvider clock)
+public sealed class FolderContext(TenantContext caller, IFolderStore folders, IAuditTrail audit, TimeProvider clock, FolderRules rules)
 {
+    public FolderRules Rules { get; } = rules;
+
     public TenantContext Caller { get; } = caller;
 
     public IFolderStore Folders { get; } = folders;

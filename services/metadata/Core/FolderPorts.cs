@@ -28,6 +28,11 @@ public interface IFolderChange
 
     Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken);
 
+    Task<FolderClaim?> LoadClaimAsync(string folderId, CancellationToken cancellationToken);
+
+    /// <summary>Claims an id for its owner at its first registration; a concurrent first claim re-runs the change.</summary>
+    void Insert(FolderClaim claim);
+
     /// <summary>A new folder (a new root also brings its tree's lock document); a concurrent register of the same id re-runs the change.</summary>
     void Insert(EncryptedFolder folder, TreeLocks? newTreeLocks = null);
 

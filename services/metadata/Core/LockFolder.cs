@@ -32,6 +32,11 @@ public sealed class LockFolder(FolderContext context)
                 throw MetadataRefusals.VersionUnsupported();
             }
 
+            if (!v1 && request.Counter - tree.Folder.Counter > context.Rules.MaxCounterStep)
+            {
+                throw await context.RefusedAsync(Action, request.FolderId, MetadataRefusals.CounterTooLarge(tree.Folder.Counter, context.Rules.MaxCounterStep), ct);
+            }
+
             var token = string.IsNullOrEmpty(request.Token) ? null : request.Token;
             var decision = tree.Locks.Acquire(tree.Folder, v1 ? null : request.Counter, token, context.Caller.UserId, context.Now, LockToken.New);
             switch (decision.Outcome)

@@ -26,6 +26,13 @@ public static class MetadataRefusals
 
     public static Refusal CounterTooSmall(long stored) => Refusal.Precondition(RefusalReason.CounterTooSmall, $"the counter must be greater than {stored}");
 
+    public static Refusal CounterTooLarge(long stored, long maxStep) =>
+        Refusal.Invalid(RefusalReason.CounterInvalid, $"the counter may be at most {maxStep} above the current counter {stored}");
+
+    public static Refusal FolderClaimed(string id) => Refusal.Denied(RefusalReason.FolderClaimed, $"folder id {id} belongs to another owner's encrypted tree");
+
+    public static Refusal NotOwner(string id) => Refusal.Denied(RefusalReason.AccessDenied, $"only the owner of folder {id} (or an admin) may remove its encryption flag");
+
     public static Refusal TokenMissing() => Refusal.Invalid(RefusalReason.TokenMissing, "the lock token (e2e-token) is missing");
 
     public static Refusal SignatureMissing() => Refusal.Invalid(RefusalReason.SignatureMissing, "the metadata signature (X-NC-E2EE-SIGNATURE) is missing");

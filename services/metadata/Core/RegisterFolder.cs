@@ -31,7 +31,6 @@ public sealed class RegisterFolder(FolderContext context)
             if (parentId is null)
             {
                 folder = new EncryptedFolder { Id = folderId, RootId = folderId, OwnerId = context.Caller.UserId, CreatedAt = context.Now };
-                change.Insert(folder, new TreeLocks { Id = folderId });
             }
             else
             {
@@ -50,8 +49,21 @@ public sealed class RegisterFolder(FolderContext context)
                     OwnerId = parent.Root.OwnerId,
                     CreatedAt = context.Now,
                 };
-                change.Insert(folder);
             }
+
+            // An id belongs to the owner of the tree it was first registered in, also after it is unregistered.
+            var claim = await change.LoadClaimAsync(folderId, ct);
+            if (claim is not null && claim.OwnerId != folder.OwnerId)
+            {
+                throw await context.RefusedAsync(Action, folderId, MetadataRefusals.FolderClaimed(folderId), ct);
+            }
+
+            if (claim is null)
+            {
+                change.Insert(new FolderClaim { Id = folderId, OwnerId = folder.OwnerId, ClaimedAt = context.Now });
+            }
+
+            change.Insert(folder, folder.IsRoot ? new TreeLocks { Id = folderId } : null);
 
             change.Record(FolderContext.Success(Action, folder.Id, ("root", folder.RootId), ("parent", folder.ParentId ?? "")));
             await change.CommitAsync(ct);

@@ -1,6 +1,9 @@
 namespace Keyward.Metadata.Core;
 
-/// <summary>DELETE encrypted/{id} (reference §a.3): only an unlocked folder without encrypted sub-folders.</summary>
+/// <summary>
+/// DELETE encrypted/{id} (reference §a.3): only an unlocked folder without encrypted sub-folders, and only by the
+/// tree's owner or an admin (audited as such): a collaborator cannot drop the owner's folder to claim it.
+/// </summary>
 public sealed class UnregisterFolder(FolderContext context)
 {
     private const string Action = "metadata.folder.decrypted";
@@ -11,9 +14,15 @@ public sealed class UnregisterFolder(FolderContext context)
         await context.Folders.ChangeAsync(async change =>
         {
             var tree = await change.LoadTreeAsync(folderId, ct) ?? throw MetadataRefusals.FolderNotFound(folderId);
-            if (!FolderAccess.MayUse(tree.Root, context.Caller))
+            if (!FolderAccess.MayUse(tree.Root, context.Caller) && !context.Caller.IsAdmin)
             {
                 throw await context.DeniedAsync(Action, folderId, ct);
+            }
+
+            var byAdmin = tree.Root.OwnerId != context.Caller.UserId;
+            if (byAdmin && !context.Caller.IsAdmin)
+            {
+                throw await context.RefusedAsync(Action, folderId, MetadataRefusals.NotOwner(folderId), ct);
             }
 
             if (await change.HasSubfoldersAsync(folderId, ct))
@@ -37,7 +46,7 @@ public sealed class UnregisterFolder(FolderContext context)
                 change.Save(tree.Locks);
             }
 
-            change.Record(FolderContext.Success(Action, folderId));
+            change.Record(FolderContext.Success(Action, folderId, ("by_admin", byAdmin ? "true" : "false")));
             await change.CommitAsync(ct);
             return true;
         }, ct);

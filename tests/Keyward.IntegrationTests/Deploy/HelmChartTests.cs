@@ -144,4 +144,23 @@ public sealed class HelmChartTests
         Assert.Equal("/opt/hsm/lib/libvendorpkcs11.so", (string)caConfig["data"]!["Keyward__Hsm__ModulePath"]!);
         Assert.Contains(manifests, m => (string?)m["kind"] == "Deployment" && Name(m).EndsWith("otel-collector", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task Limits_reach_the_services_as_plain_integers_and_only_the_minting_services_get_the_service_key(string set)
+    {
+        var manifests = await HelmChart.TemplateAsync(Values(set));
+        var configs = Kind(manifests, "ConfigMap").Where(c => c["data"] is JsonObject).ToDictionary(Name, c => c["data"]!.AsObject());
+        string? Setting(string service, string key) => configs.Single(c => c.Key.EndsWith(service, StringComparison.Ordinal)).Value[key]?.ToString();
+
+        Assert.Equal("16777216", Setting("gateway", "Keyward__Gateway__Limits__MaxMetadataBytes"));
+        Assert.Equal("65536", Setting("gateway", "Keyward__Gateway__Limits__KeyBodyBytes"));
+        Assert.Equal("1048576", Setting("metadata", "Keyward__Metadata__Rules__MaxCounterStep"));
+        Assert.Equal("2", Setting("keyserver", "Keyward__Recovery__Approvals__Release"));
+        Assert.Matches("^[0-9]+$", Setting("certificate-authority", "Keyward__Ca__SignaturesPerTenantPerMinute"));
+        Assert.NotNull(Setting("keyserver", "Keyward__ServiceIdentity__PrivateKeyFile"));
+        Assert.NotNull(Setting("audit", "Keyward__ServiceIdentity__PrivateKeyFile"));
+        Assert.Null(Setting("gateway", "Keyward__ServiceIdentity__PrivateKeyFile"));
+        Assert.Null(Setting("metadata", "Keyward__ServiceIdentity__PrivateKeyFile"));
+    }
 }

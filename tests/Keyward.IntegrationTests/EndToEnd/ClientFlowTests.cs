@@ -28,17 +28,19 @@ public sealed class ClientFlowTests(KeywardSystem system)
         var aliceLaptop = new Cli(system, alice.User, run, device: "laptop");
         var aliceTablet = new Cli(system, alice.User, run, device: "tablet");
         var admin = new Cli(system, $"admin-{run}", run, roles: "user,admin");
+        var secondAdmin = new Cli(system, $"admin2-{run}", run, roles: "user,admin");
         var secrets = new List<string>();
 
         // The admins make the recovery key offline and turn recovery on: users are told and escrow their keys.
         var recoveryKey = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}.key");
-        Assert.Contains("fingerprint:", await admin.OkAsync("recovery", "init", "--out", recoveryKey));
+        var recoveryFingerprint = Cli.Fingerprint(await admin.OkAsync("recovery", "init", "--out", recoveryKey));
         await admin.OkAsync("recovery", "enable", "--public-key", recoveryKey + ".pub");
         secrets.Add(string.Concat(File.ReadAllText(recoveryKey).Split('\n').Skip(1).Take(2)));
 
-        var init = await alice.OkAsync("init");
+        // Escrow only with the user's consent to that very key.
+        var init = await alice.OkAsync("init", "--accept-recovery", recoveryFingerprint);
         var mnemonic = init.Split('\n').Select(l => l.Trim()).Single(l => l.Split(' ').Length == 12 && Mnemonics.IsValid(l));
-        Assert.Contains("WARNING: key recovery is enabled", init);
+        Assert.Contains("An escrow copy of your private key", init);
         secrets.AddRange([mnemonic, Mnemonics.Password(mnemonic)]);
         await bob.OkAsync("init");
 
@@ -81,12 +83,19 @@ public sealed class ClientFlowTests(KeywardSystem system)
         Assert.Equal(0, requesting.ExitCode);
         Assert.Equal(fileContent, await aliceTablet.OkAsync("get", folderId, fileName));
 
-        // The admin recovers alice's private key offline from her escrow copy.
+        // The admin recovers alice's private key offline from her escrow copy, once a second admin approved the release.
         var recovered = Path.Combine(Path.GetTempPath(), $"keyward-recovered-{run}.pem");
+        Assert.Contains("needs 2 admins' approval", (await admin.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).Output);
+        var release = Cli.ChangeId(await admin.OkAsync("recovery", "release", "--user", alice.User));
+        Assert.NotEqual(0, (await admin.RunAsync("recovery", "approve", "--change", release)).ExitCode);
+        Assert.Contains("approved", await secondAdmin.OkAsync("recovery", "approve", "--change", release));
         await admin.OkAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered);
         Assert.Equal(alice.Device()["PrivateKeyPem"]!.GetValue<string>().Trim(), File.ReadAllText(recovered).Trim());
         File.Delete(recovered);
         Assert.NotEqual(0, (await bob.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).ExitCode);
+        // The release was used up, and alice is told who took her key.
+        Assert.NotEqual(0, (await admin.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).ExitCode);
+        Assert.Contains($"RELEASED", await alice.OkAsync("status"));
 
         // A re-issued certificate: alice's client pinned bob's first one and warns before trusting the new one.
         await admin.OkAsync("cert", "reissue", "--user", bob.User);
@@ -128,6 +137,81 @@ public sealed class ClientFlowTests(KeywardSystem system)
             Assert.False(stored.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) is stored in the database");
             Assert.False(sent.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) was sent through RabbitMQ");
         }
+    }
+
+    [Fact]
+    public async Task A_key_swapped_into_a_device_request_makes_the_approving_device_refuse_and_nothing_is_sealed()
+    {
+        // Adversary (a), the server operator or a DB writer: lists a key of their own for the new device's request.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var phone = new Cli(system, $"alice-{run}", run);
+        var tablet = new Cli(system, phone.User, run, device: "tablet");
+        await phone.OkAsync("init");
+        var (requesting, code) = await tablet.StartDeviceRequestAsync();
+        using var attacker = RSA.Create(3072);
+        await using (var data = NpgsqlDataSource.Create(system.Stack.Postgres))
+        {
+            await using var swap = data.CreateCommand(
+                "update keyserver.mt_doc_storeddevicerequest set data = jsonb_set(data, '{EphemeralPublicKey}', to_jsonb(@key::text)) where data->>'UserId' = @user");
+            swap.Parameters.AddWithValue("key", attacker.ExportSubjectPublicKeyInfoPem());
+            swap.Parameters.AddWithValue("user", phone.User);
+            Assert.Equal(1, await swap.ExecuteNonQueryAsync());
+        }
+
+        var (exitCode, output) = await phone.RunAsync("device", "approve", "--code", code);
+
+        requesting.Kill();
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Do not approve", output);
+        await using (var data = NpgsqlDataSource.Create(system.Stack.Postgres))
+        {
+            await using var state = data.CreateCommand("select data->>'Status', data->>'SealedPrivateKey' from keyserver.mt_doc_storeddevicerequest where data->>'UserId' = @user");
+            state.Parameters.AddWithValue("user", phone.User);
+            await using var row = await state.ExecuteReaderAsync();
+            Assert.True(await row.ReadAsync());
+            Assert.Equal("pending", row.GetString(0));
+            Assert.True(row.IsDBNull(1));
+        }
+    }
+
+    [Fact]
+    public async Task A_recovery_key_swapped_by_admins_is_never_used_by_a_device_that_consented_to_the_old_one()
+    {
+        // Adversary (b), tenant admins: one tries to replace the recovery key alone, then two rotate it together.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var first = new Cli(system, $"adm1-{run}", run, roles: "user,admin", tenant: TestTenants.TenantB);
+        var second = new Cli(system, $"adm2-{run}", run, roles: "user,admin", tenant: TestTenants.TenantB);
+        var carol = new Cli(system, $"carol-{run}", run, tenant: TestTenants.TenantB);
+        var original = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}-1.key");
+        var swapped = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}-2.key");
+        var originalFingerprint = Cli.Fingerprint(await first.OkAsync("recovery", "init", "--out", original));
+        var swappedFingerprint = Cli.Fingerprint(await second.OkAsync("recovery", "init", "--out", swapped));
+        await first.OkAsync("recovery", "enable", "--public-key", original + ".pub");
+        var init = await carol.OkAsync("init", "--accept-recovery", originalFingerprint);
+        var mnemonic = init.Split('\n').Select(l => l.Trim()).Single(l => l.Split(' ').Length == 12 && Mnemonics.IsValid(l));
+
+        // Alone, the second admin can neither replace the key nor rotate it.
+        Assert.NotEqual(0, (await second.RunAsync("recovery", "enable", "--public-key", swapped + ".pub")).ExitCode);
+        var rotation = Cli.ChangeId(await second.OkAsync("recovery", "rotate", "--public-key", swapped + ".pub"));
+        Assert.Contains(originalFingerprint, await carol.OkAsync("status"));
+
+        // Together they can; carol's device, which consented to the old key, refuses the new one and says so.
+        await first.OkAsync("recovery", "approve", "--change", rotation);
+        var status = await carol.OkAsync("status");
+        Assert.Contains($"key {swappedFingerprint} — NOT the one you consented to", status);
+        var readopted = await carol.OkAsync("device", "add", "--mnemonic", mnemonic);
+        Assert.Contains("CHANGED", readopted);
+        Assert.NotEqual(0, (await carol.RunAsync("recovery", "consent", "--accept-recovery", originalFingerprint)).ExitCode);
+        await using (var data = NpgsqlDataSource.Create(system.Stack.Postgres))
+        {
+            await using var escrow = data.CreateCommand("select data->>'RecoveryFingerprint' from keyserver.mt_doc_storedescrow where id = @user and tenant_id = @tenant");
+            escrow.Parameters.AddWithValue("user", carol.User);
+            escrow.Parameters.AddWithValue("tenant", TestTenants.TenantB);
+            Assert.Equal(originalFingerprint, (string?)await escrow.ExecuteScalarAsync());
+        }
+
+        File.Delete(original);
+        File.Delete(swapped);
     }
 
     /// <summary>Every row of every table of every service, as text (bytea decoded where it holds text).</summary>
@@ -213,17 +297,26 @@ public sealed class ClientFlowTests(KeywardSystem system)
 
         private readonly string _roles;
 
-        public Cli(KeywardSystem system, string user, string run, string device = "phone", string roles = "user")
+        private readonly string _tenant;
+
+        public Cli(KeywardSystem system, string user, string run, string device = "phone", string roles = "user", string tenant = TestTenants.TenantA)
         {
             _system = system;
             User = user;
             _roles = roles;
+            _tenant = tenant;
             var root = Path.Combine(Path.GetTempPath(), $"keyward-cli-{run}");
             _home = Path.Combine(root, user, device);
             _store = Path.Combine(root, "store");
         }
 
         public string User { get; }
+
+        /// <summary>The fingerprint `recovery init` printed.</summary>
+        public static string Fingerprint(string output) => output.Split('\n').Single(l => l.StartsWith("fingerprint: ", StringComparison.Ordinal))["fingerprint: ".Length..].Trim();
+
+        /// <summary>The id of the recovery change a command printed ("change &lt;id&gt;: …").</summary>
+        public static string ChangeId(string output) => output.Split('\n').First(l => l.StartsWith("change ", StringComparison.Ordinal))["change ".Length..].Split(':')[0];
 
         public JsonObject Device() => JsonNode.Parse(File.ReadAllText(Path.Combine(_home, "device.json")))!.AsObject();
 
@@ -253,7 +346,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
             start.Environment["KEYWARD_HOME"] = _home;
             start.Environment["KEYWARD_STORE"] = _store;
             start.Environment["KEYWARD_GATEWAY_URL"] = _system.Gateway.HttpAddress.ToString();
-            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, TestTenants.TenantA);
+            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, _tenant);
             var process = Process.Start(start)!;
             _ = process.StandardError.ReadToEndAsync();
             while (await process.StandardOutput.ReadLineAsync() is { } line)
@@ -277,7 +370,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
             start.Environment["KEYWARD_HOME"] = _home;
             start.Environment["KEYWARD_STORE"] = _store;
             start.Environment["KEYWARD_GATEWAY_URL"] = _system.Gateway.HttpAddress.ToString();
-            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, TestTenants.TenantA);
+            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, _tenant);
             using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();

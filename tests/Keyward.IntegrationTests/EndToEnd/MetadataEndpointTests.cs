@@ -315,15 +315,17 @@ public sealed class MetadataEndpointTests(KeywardSystem system)
     }
 
     [Fact]
-    public async Task Every_committed_version_is_kept_and_readable_by_the_owner_or_an_admin()
+    public async Task Every_committed_version_is_kept_and_readable_by_the_owner_and_members_but_not_by_an_admin()
     {
         var user = NewUser("owner");
         var owner = As(user);
         var id = await owner.RegisterAsync();
         var first = E2eeFolders.Metadata(user);
         await owner.CommitAsync(id, first, counter: 1);
-        await owner.CommitAsync(id, E2eeFolders.Metadata(user, "friend"), counter: 2, create: false);
+        var friend = NewUser("friend");
+        await owner.CommitAsync(id, E2eeFolders.Metadata(user, friend), counter: 2, create: false);
         using var ownerRest = system.Http(system.Gateway, system.Tenants.Token(user, tenant: TestTenants.TenantA));
+        using var memberRest = system.Http(system.Gateway, system.Tenants.Token(friend, tenant: TestTenants.TenantA));
         using var adminRest = system.Http(system.Gateway, system.Tenants.Token("root-admin", "user,admin", TestTenants.TenantA));
         using var strangerRest = system.Http(system.Gateway, system.Tenants.Token("stranger", tenant: TestTenants.TenantA));
 
@@ -333,8 +335,11 @@ public sealed class MetadataEndpointTests(KeywardSystem system)
         Assert.Equal(2, versions[0].GetProperty("counter").GetInt64());
         Assert.Equal(user, versions[1].GetProperty("committedBy").GetString());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(first))), versions[1].GetProperty("sha256").GetString());
-        var one = await adminRest.GetFromJsonAsync<JsonElement>($"/v1/folders/{id}/versions/1");
+        var one = await memberRest.GetFromJsonAsync<JsonElement>($"/v1/folders/{id}/versions/1");
         Assert.Equal(first, one.GetProperty("metadata").GetString());
+        // Adversary (b): a tenant admin is no member of the tree.
+        using var adminRefused = await adminRest.GetAsync($"/v1/folders/{id}/versions/1");
+        Assert.Equal(HttpStatusCode.Forbidden, adminRefused.StatusCode);
         using var refused = await strangerRest.GetAsync($"/v1/folders/{id}/versions");
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains("ACCESS_DENIED", await refused.Content.ReadAsStringAsync());

@@ -29,7 +29,7 @@ public sealed class KeywardSystem : IAsyncLifetime
     /// <summary>
     /// What one service starts with on the given ports: the local stack's wiring for the tests (the one definition in
     /// tools/Keyward.LocalServices), the test tenants and service identity, fast checkpoints; for the audit service its
-    /// service-token key.
+    /// service-token key (audit and keyserver).
     /// </summary>
     public IEnumerable<KeyValuePair<string, string>> EnvironmentOf(string name, ServicePorts? ports = null)
     {
@@ -38,7 +38,7 @@ public sealed class KeywardSystem : IAsyncLifetime
             // Checkpoints come quickly in tests: every 5 entries or 2 seconds.
             .Append(new("Keyward__Audit__Checkpoints__EveryEntries", "5"))
             .Append(new("Keyward__Audit__Checkpoints__EveryInterval", "00:00:02"));
-        return name == "audit" ? environment.Concat(Tenants.ServiceMinterConfiguration()) : environment;
+        return ServiceIdentity.Mints(name) ? environment.Concat(Tenants.ServiceMinterConfiguration()) : environment;
     }
 
     /// <summary>Starts one more instance of a service with some settings changed; the caller disposes it.</summary>

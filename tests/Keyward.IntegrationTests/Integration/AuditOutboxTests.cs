@@ -25,9 +25,14 @@ public sealed class AuditOutboxTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.OK, (await ocs.DeleteAsync("private-key")).Status);
 
         // The outbox is a queue the relay empties: what it carried is read where it ends, in the chain.
-        var entries = (await AuditTrailClient.For(system, TestTenants.TenantA).WaitForAsync($"actor={user}", 6))
+        var auditor = AuditTrailClient.For(system, TestTenants.TenantA);
+        var entries = (await auditor.WaitForAsync($"actor={user}", 5))
             .OrderBy(e => e.GetProperty("eventId").GetString(), StringComparer.Ordinal) // UUIDv7 ids order events by time
             .ToList();
+        // The CA signs for the keyserver's service identity, for this user (adversary (b): no admin asks the CA directly).
+        var signed = Assert.Single(await auditor.WaitForAsync($"targetType=user&targetId={user}&actionPrefix=ca.certificate.signed", 1));
+        Assert.Equal("service:keyserver", signed.GetProperty("actor").GetString());
+        entries.Add(signed);
         var keyserverEvents = entries.Where(e => e.GetProperty("service").GetString() == "keyserver").Select(e => e.GetProperty("action").GetString()).ToList();
 
         Assert.Equal(

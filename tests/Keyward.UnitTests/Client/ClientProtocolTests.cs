@@ -97,6 +97,45 @@ public sealed class ClientProtocolTests
     }
 
     [Fact]
+    public void A_certificate_made_by_someone_else_in_a_members_name_is_not_that_member()
+    {
+        // Adversary (a), the server or a DB writer: signs with a self-made certificate whose subject and issuer say "alice".
+        var (_, alice) = User("alice");
+        using var forgerKey = RSA.Create(2048);
+        using var forged = new CertificateRequest("CN=alice", forgerKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var content = new FolderContent { Counter = 1 };
+        var key = MetadataV2.Rotate(content);
+        var users = new List<FolderUser> { new("alice", alice) };
+        var metadata = MetadataV2.Seal(content, key, users);
+
+        var check = MetadataV2.Verify(metadata, MetadataV2.Sign(metadata, forgerKey, forged.ExportCertificatePem()), key, content, ServerKey.PublicKeyPem, users);
+
+        Assert.False(check.IsValid);
+        Assert.Contains("no user's in the folder", check.Problem);
+    }
+
+    [Fact]
+    public void A_member_whose_certificate_differs_from_this_devices_pin_is_refused_as_signer()
+    {
+        // Adversary (a): the server re-issued "alice" on a key it holds and put that certificate in the users array.
+        var (_, pinnedAlice) = User("alice");
+        var (swappedKey, swappedAlice) = User("alice");
+        var content = new FolderContent { Counter = 1 };
+        var key = MetadataV2.Rotate(content);
+        var users = new List<FolderUser> { new("alice", swappedAlice) };
+        var metadata = MetadataV2.Seal(content, key, users);
+        var signature = MetadataV2.Sign(metadata, swappedKey, swappedAlice);
+        var pins = new Dictionary<string, string> { ["alice"] = DeviceKeys.Fingerprint(pinnedAlice) };
+
+        var check = MetadataV2.Verify(metadata, signature, key, content, ServerKey.PublicKeyPem, users, pinnedFingerprints: pins);
+
+        Assert.False(check.IsValid);
+        Assert.Contains("pinned", check.Problem);
+        Assert.True(MetadataV2.Verify(metadata, signature, key, content, ServerKey.PublicKeyPem, users).IsValid);
+    }
+
+    [Fact]
     public void A_filedrop_entry_opens_only_for_the_folders_users()
     {
         var (aliceKey, alice) = User("alice");

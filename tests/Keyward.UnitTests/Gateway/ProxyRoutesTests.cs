@@ -14,7 +14,27 @@ public sealed class ProxyRoutesTests
 
         Assert.Contains(routes, r => r.ClusterId == "keyserver" && r.Match.Path == "/keyward.keyserver.v1.{service}/{method}");
         Assert.Contains(routes, r => r.ClusterId == "audit" && r.Match.Path == "/v1/audit/{**rest}");
-        Assert.Contains(routes, r => r.ClusterId == "certificate-authority" && r.Match.Path == "/keyward.certificate_authority.v1.{service}/{method}");
+        Assert.Contains(routes, r => r.ClusterId == "metadata" && r.Match.Path == "/keyward.metadata.v1.{service}/{method}");
+    }
+
+    [Fact]
+    public void The_CA_is_reached_through_the_gateway_for_its_public_keys_only_never_for_a_signature()
+    {
+        var (routes, _) = ProxyRoutes.Build(Addresses);
+
+        var ca = routes.Where(r => r.ClusterId == "certificate-authority" && r.Match.Headers is null).Select(r => r.Match.Path).Order().ToList();
+        Assert.Equal(
+        [
+            "/keyward.certificate_authority.v1.CertificateAuthority/GetCheckpointKey",
+            "/keyward.certificate_authority.v1.CertificateAuthority/GetServerKey",
+            "/keyward.certificate_authority.v1.CertificateAuthority/WhoAmI",
+            "/v1/ca/checkpoint-key",
+            "/v1/ca/server-key",
+            "/v1/ca/whoami",
+        ], ca);
+        Assert.All(routes.Where(r => r.ClusterId == "certificate-authority" && r.Match.Path!.StartsWith("/v1/", StringComparison.Ordinal)),
+            r => Assert.Equal(["GET"], r.Match.Methods!));
+        Assert.DoesNotContain(routes, r => r.Match.Path!.Contains("Sign", StringComparison.Ordinal) || r.Match.Path == "/v1/ca/{**rest}");
     }
 
     [Fact]

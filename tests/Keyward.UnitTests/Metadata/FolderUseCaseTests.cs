@@ -15,7 +15,7 @@ public sealed class FolderUseCaseTests
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero));
 
     private FolderContext As(string user, params string[] roles) =>
-        new(new TenantContext("tenant-a", user, roles.Append(KeywardRoles.User).ToHashSet()), _store, _refusals, _clock);
+        new(new TenantContext("tenant-a", user, roles.Append(KeywardRoles.User).ToHashSet()), _store, _refusals, _clock, new FolderRules());
 
     private static string Metadata(params string[] users) =>
         "{\"version\":\"2.0\",\"users\":[" + string.Join(",", users.Select(u => "{\"userId\":\"" + u + "\",\"certificate\":\"c\",\"encryptedMetadataKey\":\"k\"}"))
@@ -195,13 +195,56 @@ public sealed class FolderUseCaseTests
     }
 
     [Fact]
-    public async Task Old_versions_are_for_the_owner_or_an_admin_only()
+    public async Task Old_versions_are_for_the_owner_and_current_members_never_an_admin()
     {
         await CommittedRootAsync(users: "bob");
 
-        Assert.Equal(RefusalReason.AccessDenied, await RefusedAsync(() => new FolderQueries(As("bob")).VersionsAsync("1", default)));
-        Assert.Single(await new FolderQueries(As("carol", KeywardRoles.Admin)).VersionsAsync("1", default));
+        Assert.Single(await new FolderQueries(As("bob")).VersionsAsync("1", default));
+        Assert.Equal(RefusalReason.AccessDenied, await RefusedAsync(() => new FolderQueries(As("carol", KeywardRoles.Admin)).VersionsAsync("1", default)));
         Assert.Equal(RefusalReason.VersionNotFound, await RefusedAsync(() => new FolderQueries(As("alice")).VersionAsync("1", 2, default)));
+    }
+
+    [Fact]
+    public async Task A_collaborator_cannot_unregister_the_owners_folder_nor_claim_its_id()
+    {
+        // Adversary (c): bob is a member of alice's tree.
+        await CommittedRootAsync(users: "bob");
+
+        Assert.Equal(RefusalReason.AccessDenied, await RefusedAsync(() => new UnregisterFolder(As("bob")).ExecuteAsync("1", default)));
+        Assert.NotNull(_store.Folder("1"));
+
+        await new UnregisterFolder(As("alice")).ExecuteAsync("1", default);
+        Assert.Equal(RefusalReason.FolderClaimed, await RefusedAsync(() => new RegisterFolder(As("bob")).ExecuteAsync("1", null, default)));
+        Assert.Equal("metadata.folder.encrypted", _refusals.Records[^1].Action);
+
+        await new RegisterFolder(As("alice")).ExecuteAsync("1", null, default);
+        Assert.Equal("alice", _store.Folder("1")!.OwnerId);
+    }
+
+    [Fact]
+    public async Task An_admin_may_unregister_a_folder_and_that_is_recorded_as_done_by_an_admin()
+    {
+        await CommittedRootAsync();
+
+        await new UnregisterFolder(As("carol", KeywardRoles.Admin)).ExecuteAsync("1", default);
+
+        Assert.Null(_store.Folder("1"));
+        Assert.Equal("true", _store.Committed.Single(r => r.Action == "metadata.folder.decrypted").Details!["by_admin"]);
+    }
+
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(1L << 62)]
+    [InlineData((1L << 20) + 2)]
+    public async Task A_counter_far_above_the_committed_one_is_refused_and_the_folder_stays_lockable(long counter)
+    {
+        // Adversary (c): a collaborator who would make the folder unlockable for ever.
+        await CommittedRootAsync(users: "bob");
+
+        Assert.Equal(RefusalReason.CounterInvalid, await RefusedAsync(() => new LockFolder(As("bob")).ExecuteAsync(new LockRequestedBy("1", counter, null, ApiVersion.V2), default)));
+
+        Assert.Equal(1, _store.Folder("1")!.Counter);
+        Assert.NotEmpty(await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", (1L << 20) + 1, null, ApiVersion.V2), default));
     }
 
     [Theory]

@@ -13,6 +13,7 @@ public sealed class InMemoryFolderStore : IFolderStore
     private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _locks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<MetadataVersionRecorded>> _versions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FolderClaim> _claims = new(StringComparer.Ordinal);
 
     /// <summary>Audit records that committed with a change, in order.</summary>
     public List<AuditRecord> Committed { get; } = [];
@@ -57,6 +58,10 @@ public sealed class InMemoryFolderStore : IFolderStore
 
         public Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken) =>
             Task.FromResult(store._folders.Keys.Select(store.Folder).Any(f => f!.ParentId == folderId));
+
+        public Task<FolderClaim?> LoadClaimAsync(string folderId, CancellationToken cancellationToken) => Task.FromResult(store._claims.GetValueOrDefault(folderId));
+
+        public void Insert(FolderClaim claim) => _writes.Add(() => store._claims.Add(claim.Id, claim));
 
         public void Insert(EncryptedFolder folder, TreeLocks? newTreeLocks = null)
         {

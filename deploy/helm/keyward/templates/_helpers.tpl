@@ -63,7 +63,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
     items:
       - key: {{ .root.Values.serviceIdentity.publicKeyKey }}
         path: public.pem
-{{- if eq .service "audit" }}
+{{- if has .service (list "audit" "keyserver") }}
       - key: {{ .root.Values.serviceIdentity.privateKeyKey }}
         path: private.pem
 {{- end }}
