@@ -34,8 +34,8 @@ public static class ServiceEnvironment
             new("Keyward__BindAddress", "127.0.0.1"),
             new("Keyward__Ports__Http", ports.Http.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new("Keyward__Ports__Grpc", ports.Grpc.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("ConnectionStrings__Postgres", stack.Required($"KEYWARD_POSTGRES{suffix}")),
-            new("ConnectionStrings__RabbitMq", stack.Required($"KEYWARD_RABBITMQ{suffix}")),
+            new("ConnectionStrings__Postgres", AsServiceRole(stack.Required($"KEYWARD_POSTGRES{suffix}"), service)),
+            new("ConnectionStrings__RabbitMq", AsServiceUser(stack.Required($"KEYWARD_RABBITMQ{suffix}"), service, stack.Required("KEYWARD_RABBITMQ_SERVICE_PASSWORD"))),
             new("SOFTHSM2_CONF", stack.Required("SOFTHSM2_CONF")),
             new("Keyward__Hsm__ModulePath", stack["KEYWARD_HSM_MODULE"] ?? "/usr/lib/softhsm/libsofthsm2.so"),
             new("Keyward__Hsm__TokenLabel", stack.Required(purpose == StackPurpose.Dev ? "KEYWARD_HSM_TOKEN" : "KEYWARD_HSM_TOKEN_TEST")),
@@ -56,4 +56,17 @@ public static class ServiceEnvironment
 
         return environment;
     }
+
+    /// <summary>The service's own database role and broker user (made by scripts/stack): <c>keyward_&lt;schema&gt;</c>, never a superuser.</summary>
+    public static string ServiceAccount(string service) => "keyward_" + service.Replace('-', '_');
+
+    /// <summary>The broker address with the service's own user (made by scripts/stack with only the permissions it needs).</summary>
+    public static string AsServiceUser(string amqpAddress, string service, string password) =>
+        new UriBuilder(amqpAddress) { UserName = ServiceAccount(service), Password = password }.Uri.ToString();
+
+    /// <summary>The stack's connection string with the service's role as the user.</summary>
+    public static string AsServiceRole(string connectionString, string service) =>
+        string.Join(';', connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Where(part => part.Split('=')[0].Trim().ToLowerInvariant() is not ("username" or "user id" or "user" or "userid"))
+            .Append($"Username={ServiceAccount(service)}"));
 }

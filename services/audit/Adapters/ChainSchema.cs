@@ -10,7 +10,10 @@ namespace Keyward.Audit.Adapters;
 public static class ChainSchema
 {
     public const string Sql = """
-        create schema if not exists audit;
+        -- Made by the deployment for the audit service's own role, which may not create schemas (least privilege).
+        do $schema$ begin
+            if not exists (select from pg_namespace where nspname = 'audit') then create schema audit; end if;
+        end $schema$;
 
         create table if not exists audit.chain_entries (
             tenant_id     text        not null,

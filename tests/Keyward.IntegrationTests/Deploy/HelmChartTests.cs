@@ -163,4 +163,25 @@ public sealed class HelmChartTests
         Assert.Null(Setting("gateway", "Keyward__ServiceIdentity__PrivateKeyFile"));
         Assert.Null(Setting("metadata", "Keyward__ServiceIdentity__PrivateKeyFile"));
     }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task The_running_CA_reads_its_PIN_from_a_file_and_never_gets_the_SO_PIN(string set)
+    {
+        var manifests = await HelmChart.TemplateAsync(Values(set));
+        var ca = Kind(manifests, "Deployment").Single(d => Name(d).EndsWith("certificate-authority", StringComparison.Ordinal));
+        var pod = ca["spec"]!["template"]!["spec"]!;
+        var running = pod["containers"]!.AsArray().Concat(pod["initContainers"]?.AsArray().Where(c => (string?)c!["name"] == "migrate") ?? []).Select(c => c!.AsObject()).ToList();
+
+        Assert.NotEmpty(running);
+        Assert.All(running, container =>
+        {
+            var env = container["env"]?.AsArray().Select(e => (string?)e!["name"]).ToList() ?? [];
+            Assert.DoesNotContain("HSM_SO_PIN", env);
+            Assert.DoesNotContain("Keyward__Hsm__Pin", env);
+            Assert.Contains(container["volumeMounts"]!.AsArray(), m => (string?)m!["name"] == "hsm-pin" && (string?)m["mountPath"] == "/etc/keyward/hsm");
+        });
+        var config = Kind(manifests, "ConfigMap").Single(c => Name(c).EndsWith("certificate-authority", StringComparison.Ordinal));
+        Assert.Equal("/etc/keyward/hsm/pin", config["data"]!["Keyward__Hsm__PinFile"]!.ToString());
+    }
 }

@@ -81,7 +81,8 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{/* The HSM PINs, for the certificate authority only. */}}
-{{- define "keyward.hsmEnv" -}}
+{{/* The HSM PINs as variables: only for the SoftHSM init container, which makes the token. The CA reads its PIN from a file. */}}
+{{- define "keyward.hsmInitEnv" -}}
 {{- $secret := .root.Values.hsm.existingSecret | default (include "keyward.secretName" .root) -}}
 - name: Keyward__Hsm__Pin
   valueFrom:
@@ -96,13 +97,16 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{- define "keyward.hsmMounts" -}}
-{{- if eq .root.Values.hsm.mode "softhsm" -}}
+- name: hsm-pin
+  mountPath: /etc/keyward/hsm
+  readOnly: true
+{{- if eq .root.Values.hsm.mode "softhsm" }}
 - name: softhsm-tokens
   mountPath: /var/lib/softhsm/tokens
 - name: softhsm-conf
   mountPath: /etc/softhsm
   readOnly: true
-{{- else -}}
+{{- else }}
 - name: hsm-module
   mountPath: {{ .root.Values.hsm.pkcs11.mountPath }}
   readOnly: true
