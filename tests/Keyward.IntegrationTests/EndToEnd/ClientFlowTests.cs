@@ -105,6 +105,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
         await alice.OkAsync("share", "holiday", bob.User, "--accept-new-certificate");
         Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
         File.Delete(recoveryKey);
+        File.Delete(recoveryKey + ".pub");
 
         // Every key that existed: both private keys, every metadata key version, every file key.
         foreach (var cli in new[] { alice, bob })
@@ -210,8 +211,10 @@ public sealed class ClientFlowTests(KeywardSystem system)
             Assert.Equal(originalFingerprint, (string?)await escrow.ExecuteScalarAsync());
         }
 
-        File.Delete(original);
-        File.Delete(swapped);
+        foreach (var file in new[] { original, original + ".pub", swapped, swapped + ".pub" })
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Every row of every table of every service, as text (bytea decoded where it holds text).</summary>
