@@ -70,7 +70,7 @@ public sealed class MartenKeyStore(TenantSessions sessions, AuditRecorder audit)
         var hasEscrow = batch.Query<StoredEscrow>().Any(e => e.Id == userId);
         var recoveryPolicy = batch.Load<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId);
         await batch.Execute(cancellationToken);
-        return new KeyStatusFacts(await hasCertificate, await hasPrivateKey, await recoveryPolicy is not null, await hasEscrow);
+        return new KeyStatusFacts(await hasCertificate, await hasPrivateKey, await recoveryPolicy is { Enabled: true }, await hasEscrow);
     }
 
     private sealed class Change(IDocumentSession session, AuditRecorder audit) : IKeyChange

@@ -133,7 +133,8 @@ public sealed class KeyserverApi(TenantContext caller, KeyContext keys) : V1.Key
 
     private static RecoveryPolicy Reply(StoredRecoveryPolicy? policy) =>
         policy is null ? new RecoveryPolicy { Enabled = false }
-        : new RecoveryPolicy { Enabled = true, PublicKey = policy.PublicKey, Fingerprint = policy.Fingerprint, PreviousFingerprints = { policy.PreviousFingerprints } };
+        : policy.Enabled ? new RecoveryPolicy { Enabled = true, PublicKey = policy.PublicKey, Fingerprint = policy.Fingerprint, PreviousFingerprints = { policy.PreviousFingerprints } }
+        : new RecoveryPolicy { Enabled = false, PreviousFingerprints = { policy.PreviousFingerprints } };
 
     private static DeviceRequest Reply(StoredDeviceRequest stored, bool withSealed) => new()
     {

@@ -34,6 +34,9 @@ public sealed class StoredRecoveryPolicy
 
     public DateTimeOffset EnabledAt { get; set; }
 
+    /// <summary>False once M admins disabled recovery: the document stays, so the history of keys does too.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Every earlier recovery key's fingerprint, oldest first: the history is never lost.</summary>
     public List<string> PreviousFingerprints { get; set; } = [];
 }

@@ -18,13 +18,35 @@ public sealed class Recovery(KeyContext context)
         await context.RequireAdminAsync("keys.recovery.enabled", target, "only an admin may enable key recovery", ct);
         var fingerprint = Enrollment.RsaFingerprint(publicKey, minimumBits: 3072)
             ?? throw Refusal.Invalid(RefusalReason.RecoveryKeyInvalid, "the recovery key must be an RSA public key of 3072 bits or more (SPKI PEM)");
-        var policy = new StoredRecoveryPolicy { PublicKey = publicKey!, Fingerprint = fingerprint, EnabledBy = context.Caller.UserId, EnabledAt = context.Now };
         try
         {
             return await context.Keys.ChangeAsync(async change =>
             {
-                // Insert-once: a second admin cannot swap the key users consented to (adversary (b)).
-                change.Insert(policy);
+                // Insert-once while on: a second admin cannot swap the key users consented to (adversary (b)). After M admins
+                // disabled recovery it may be turned on again, the earlier keys staying in the history.
+                var earlier = await change.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct);
+                if (earlier is { Enabled: true })
+                {
+                    throw new KeyAlreadyStoredException(new InvalidOperationException("recovery is on"));
+                }
+
+                var policy = new StoredRecoveryPolicy
+                {
+                    PublicKey = publicKey!,
+                    Fingerprint = fingerprint,
+                    EnabledBy = context.Caller.UserId,
+                    EnabledAt = context.Now,
+                    PreviousFingerprints = earlier?.PreviousFingerprints ?? [],
+                };
+                if (earlier is null)
+                {
+                    change.Insert(policy);
+                }
+                else
+                {
+                    change.Store(policy);
+                }
+
                 change.Record(new AuditRecord("keys.recovery.enabled", target, AuditOutcome.Success, new Dictionary<string, string> { ["fingerprint"] = fingerprint }));
                 await change.CommitAsync(ct);
                 return policy;
@@ -37,6 +59,7 @@ public sealed class Recovery(KeyContext context)
         }
     }
 
+    /// <summary>The policy, also when disabled (its key history stays visible).</summary>
     public Task<StoredRecoveryPolicy?> PolicyAsync(CancellationToken ct) => context.Keys.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct);
 
     public async Task<StoredEscrow> SetEscrowAsync(string? sealedPrivateKey, CancellationToken ct)
@@ -48,8 +71,9 @@ public sealed class Recovery(KeyContext context)
 
         return await context.Keys.ChangeAsync(async change =>
         {
-            var policy = await change.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct)
-                ?? throw Refusal.Precondition(RefusalReason.RecoveryDisabled, "key recovery is not enabled for this tenant");
+            var policy = await change.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct) is { Enabled: true } on
+                ? on
+                : throw Refusal.Precondition(RefusalReason.RecoveryDisabled, "key recovery is not enabled for this tenant");
             var escrow = new StoredEscrow { Id = context.Caller.UserId, SealedPrivateKey = sealedPrivateKey!, RecoveryFingerprint = policy.Fingerprint, StoredAt = context.Now };
             change.Store(escrow);
             change.Record(new AuditRecord("keys.escrow.stored", new AuditTarget("escrow", context.Caller.UserId), AuditOutcome.Success,

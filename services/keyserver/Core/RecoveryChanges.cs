@@ -19,8 +19,9 @@ public sealed class RecoveryChanges(KeyContext context)
     {
         var target = new AuditTarget("recovery_change", wanted.Action ?? "");
         await context.RequireAdminAsync("keys.recovery.change_requested", target, "only an admin may ask for a recovery change", ct);
-        var policy = await context.Keys.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct)
-            ?? throw Refusal.Precondition(RefusalReason.RecoveryDisabled, "key recovery is not enabled for this tenant");
+        var policy = await context.Keys.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct) is { Enabled: true } on
+            ? on
+            : throw Refusal.Precondition(RefusalReason.RecoveryDisabled, "key recovery is not enabled for this tenant");
         var change = new StoredRecoveryChange
         {
             Id = Guid.CreateVersion7(context.Now).ToString("N"),
@@ -107,8 +108,9 @@ public sealed class RecoveryChanges(KeyContext context)
             return;
         }
 
-        var policy = await unit.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct)
-            ?? throw Refusal.Precondition(RefusalReason.RecoveryDisabled, "key recovery is not enabled for this tenant");
+        var policy = await unit.LoadAsync<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId, ct) is { Enabled: true } on
+            ? on
+            : throw Refusal.Precondition(RefusalReason.RecoveryDisabled, "key recovery is not enabled for this tenant");
         if (change.Action == RecoveryActions.Rotate)
         {
             // Clients pinned the old key's fingerprint: they refuse to escrow to the new one until their user consents.
@@ -122,7 +124,10 @@ public sealed class RecoveryChanges(KeyContext context)
         }
         else
         {
-            unit.Delete<StoredRecoveryPolicy>(StoredRecoveryPolicy.SingletonId);
+            // Kept, disabled: the key history stays, and no escrow copy can be released any more (that needs recovery on).
+            policy.Enabled = false;
+            policy.PreviousFingerprints.Add(policy.Fingerprint);
+            unit.Store(policy);
             unit.Record(Audited("keys.recovery.disabled", change));
         }
 

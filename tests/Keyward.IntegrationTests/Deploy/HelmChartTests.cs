@@ -99,17 +99,18 @@ public sealed class HelmChartTests
     [Fact]
     public async Task No_secret_value_ends_up_in_a_ConfigMap()
     {
-        var manifests = await HelmChart.TemplateAsync(
-            "--set", "postgres.existingSecret=", "--set-string", $"postgres.password={PostgresPassword}",
-            "--set", "rabbitmq.existingSecret=", "--set-string", $"rabbitmq.password={RabbitPassword}",
+        string[] services = ["gateway", "keyserver", "metadata", "certificate-authority", "audit"];
+        var manifests = await HelmChart.TemplateAsync([
+            "--set", "postgres.existingSecret=", "--set", "rabbitmq.existingSecret=",
+            .. services.SelectMany(s => new[] { "--set-string", $"postgres.passwords.{s}={PostgresPassword}-{s}", "--set-string", $"rabbitmq.passwords.{s}={RabbitPassword}-{s}" }),
             "--set-string", $"hsm.pin={HsmPin}", "--set", "serviceIdentity.existingSecret=",
-            "--set-string", "serviceIdentity.publicKey=PUBLIC", "--set-string", "serviceIdentity.privateKey=PRIVATE-KEY-MATERIAL");
+            "--set-string", "serviceIdentity.publicKey=PUBLIC", "--set-string", "serviceIdentity.privateKey=PRIVATE-KEY-MATERIAL"]);
 
         var configMaps = string.Join('\n', Kind(manifests, "ConfigMap").Select(m => m.ToJsonString()));
         var deployments = string.Join('\n', Kind(manifests, "Deployment").Select(m => m.ToJsonString()));
         var secrets = string.Join('\n', Kind(manifests, "Secret").Select(m => m.ToJsonString()));
 
-        foreach (var secret in new[] { PostgresPassword, RabbitPassword, HsmPin, "PRIVATE-KEY-MATERIAL" })
+        foreach (var secret in services.SelectMany(s => new[] { $"{PostgresPassword}-{s}", $"{RabbitPassword}-{s}" }).Concat([HsmPin, "PRIVATE-KEY-MATERIAL"]))
         {
             Assert.DoesNotContain(secret, configMaps);
             Assert.DoesNotContain(secret, deployments);
@@ -183,5 +184,27 @@ public sealed class HelmChartTests
         });
         var config = Kind(manifests, "ConfigMap").Single(c => Name(c).EndsWith("certificate-authority", StringComparison.Ordinal));
         Assert.Equal("/etc/keyward/hsm/pin", config["data"]!["Keyward__Hsm__PinFile"]!.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueSets))]
+    public async Task Every_service_logs_in_to_the_database_and_the_broker_as_its_own_user_with_its_own_password(string set)
+    {
+        var manifests = await HelmChart.TemplateAsync(Values(set));
+
+        foreach (var deployment in Kind(manifests, "Deployment").Where(d => !Name(d).Contains("otel", StringComparison.Ordinal)))
+        {
+            var service = Name(deployment)["test-keyward-".Length..];
+            var account = "keyward_" + service.Replace('-', '_');
+            var containers = deployment["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Select(c => c!.AsObject());
+            var env = containers.Single(c => (string?)c["name"] == service)["env"]!.AsArray().Select(e => e!.AsObject()).ToList();
+            string Value(string name) => (string)env.Single(e => (string?)e["name"] == name)["value"]!;
+            string SecretKey(string name) => (string)env.Single(e => (string?)e["name"] == name)["valueFrom"]!["secretKeyRef"]!["key"]!;
+
+            Assert.Contains($"Username={account};", Value("ConnectionStrings__Postgres"));
+            Assert.StartsWith($"amqp://{account}:", Value("ConnectionStrings__RabbitMq"));
+            Assert.Equal($"postgres-password-{service}", SecretKey("POSTGRES_PASSWORD"));
+            Assert.Equal($"rabbitmq-password-{service}", SecretKey("RABBITMQ_PASSWORD"));
+        }
     }
 }

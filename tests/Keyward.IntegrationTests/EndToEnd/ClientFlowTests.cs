@@ -211,6 +211,15 @@ public sealed class ClientFlowTests(KeywardSystem system)
             Assert.Equal(originalFingerprint, (string?)await escrow.ExecuteScalarAsync());
         }
 
+        // Disabling takes two admins too; the history of keys stays, and nothing can be released while recovery is off.
+        var disabling = Cli.ChangeId(await first.OkAsync("recovery", "disable"));
+        Assert.Contains("approved", await second.OkAsync("recovery", "approve", "--change", disabling));
+        Assert.Contains("key recovery: off", await carol.OkAsync("status"));
+        Assert.NotEqual(0, (await first.RunAsync("recovery", "release", "--user", carol.User)).ExitCode);
+        using var rest = system.Http(system.Gateway, system.Tenants.Token(first.User, "user,admin", TestTenants.TenantB));
+        var policy = JsonNode.Parse(await rest.GetStringAsync("/v1/keys/recovery"))!;
+        Assert.Equal([originalFingerprint, swappedFingerprint], policy["previousFingerprints"]!.AsArray().Select(f => (string?)f));
+
         foreach (var file in new[] { original, original + ".pub", swapped, swapped + ".pub" })
         {
             File.Delete(file);

@@ -30,24 +30,35 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{/* The environment every service gets: database, broker, tenants, service identity, telemetry, peers. */}}
+{{/* A service's own database role or broker user (<username>_<schema>) and its password key, or the shared ones. */}}
+{{- define "keyward.account" -}}
+{{- if .values.userPerService -}}{{ printf "%s_%s" .values.username (replace "-" "_" .service) }}{{- else -}}{{ .values.username }}{{- end -}}
+{{- end -}}
+
+{{- define "keyward.passwordKey" -}}
+{{- if .values.userPerService -}}{{ printf "%s-%s" .values.passwordKey .service }}{{- else -}}{{ .values.passwordKey }}{{- end -}}
+{{- end -}}
+
 {{- define "keyward.commonEnv" -}}
 {{- $root := .root -}}
 {{- $secret := include "keyward.secretName" $root -}}
+{{- $pg := dict "values" $root.Values.postgres "service" .service -}}
+{{- $mq := dict "values" $root.Values.rabbitmq "service" .service -}}
 - name: POSTGRES_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ $root.Values.postgres.existingSecret | default $secret }}
-      key: {{ $root.Values.postgres.passwordKey }}
+      key: {{ include "keyward.passwordKey" $pg }}
 - name: RABBITMQ_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ $root.Values.rabbitmq.existingSecret | default $secret }}
-      key: {{ $root.Values.rabbitmq.passwordKey }}
+      key: {{ include "keyward.passwordKey" $mq }}
 # Kubernetes expands $(VAR) from the variables above: the passwords never sit in a ConfigMap.
 - name: ConnectionStrings__Postgres
-  value: {{ printf "Host=%s;Port=%v;Database=%s;Username=%s;SSL Mode=%s;Password=$(POSTGRES_PASSWORD)" $root.Values.postgres.host $root.Values.postgres.port $root.Values.postgres.database $root.Values.postgres.username $root.Values.postgres.sslMode | quote }}
+  value: {{ printf "Host=%s;Port=%v;Database=%s;Username=%s;SSL Mode=%s;Password=$(POSTGRES_PASSWORD)" $root.Values.postgres.host $root.Values.postgres.port $root.Values.postgres.database (include "keyward.account" $pg) $root.Values.postgres.sslMode | quote }}
 - name: ConnectionStrings__RabbitMq
-  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%v/%s" $root.Values.rabbitmq.username $root.Values.rabbitmq.host $root.Values.rabbitmq.port $root.Values.rabbitmq.vhost | quote }}
+  value: {{ printf "amqp://%s:$(RABBITMQ_PASSWORD)@%s:%v/%s" (include "keyward.account" $mq) $root.Values.rabbitmq.host $root.Values.rabbitmq.port $root.Values.rabbitmq.vhost | quote }}
 {{- end -}}
 
 {{/* Volumes every pod has: a writable /tmp (the root filesystem is read-only) and the tenant keys. */}}
