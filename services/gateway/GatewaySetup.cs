@@ -53,7 +53,7 @@ public static class GatewaySetup
     public static WebApplication MapGateway(this WebApplication app)
     {
         app.MapOcs();
-        app.MapReverseProxy();
+        app.MapReverseProxy(proxy => proxy.Use(ProxyRoutes.AnswerAbsentServiceAsync));
         return app;
     }
 }

@@ -2,6 +2,7 @@ using Keyward.Gateway.Core;
 using Yarp.ReverseProxy.Configuration;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -76,6 +77,22 @@ public static class ProxyRoutes
 
             return ValueTask.CompletedTask;
         });
+
+    /// <summary>
+    /// A service that cannot be reached at all (not started, restarting) is an outage too: 503 with Retry-After, not
+    /// YARP's 502 with an empty body.
+    /// </summary>
+    public static async Task AnswerAbsentServiceAsync(HttpContext context, Func<Task> next)
+    {
+        await next();
+        if (context.GetForwarderErrorFeature() is { Error: ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.NoAvailableDestinations }
+            && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = OcsFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsJsonAsync(new { error = "unavailable", message = "a service this call needs is not available; try again later" });
+        }
+    }
 
     private static RouteConfig Route(string id, Backend backend, RouteMatch match) => new()
     {

@@ -216,3 +216,40 @@ public sealed class DeadlineTests(KeywardSystem system)
         Assert.Equal("The service did not answer in time, try again later", reply.MetaMessage);
     }
 }
+
+/// <summary>A service that is not there at all: REST callers through the gateway are told to come back, as for any outage.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class AbsentServiceTests(KeywardSystem system)
+{
+    [Fact]
+    public async Task REST_to_a_service_that_cannot_be_reached_is_503_with_retry_after()
+    {
+        // Port 9 (discard) on loopback: nothing listens there.
+        await using var gateway = system.StartExtra("gateway", "gateway-without-audit", [new("Keyward__Services__audit", "http://127.0.0.1:9")]);
+        using var http = system.Http(gateway, system.Tenants.Token("auditor-x", "user,auditor", TestTenants.TenantA));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var live = await http.GetAsync("/healthz");
+                if (live.IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the gateway did not start:\n{gateway.LogTail()}");
+            await Task.Delay(250);
+        }
+
+        using var response = await http.GetAsync("/v1/audit/head");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("try again later", await response.Content.ReadAsStringAsync());
+    }
+}
