@@ -10,6 +10,15 @@ namespace Keyward.Common.Errors;
 /// </summary>
 public static class Faults
 {
+    /// <summary>What an outage answer asks a caller to wait before trying again, in seconds (the Retry-After header).</summary>
+    public const int RetryAfterSeconds = 5;
+
+    public static string RetryAfter => RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The id a caller quotes and the log carries for a defect: the trace id, else the request's own id.</summary>
+    public static string CorrelationId(Microsoft.AspNetCore.Http.HttpContext http) =>
+        System.Diagnostics.Activity.Current?.TraceId is { } traceId && traceId != default ? traceId.ToString() : http.TraceIdentifier;
+
     /// <summary>The reason of the outage behind <paramref name="error"/>, or null when it is no outage.</summary>
     public static RefusalReason? Outage(Exception error)
     {

@@ -58,7 +58,7 @@ public sealed class RefusalInterceptor(ILogger<RefusalInterceptor> logger) : Int
                 : new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled the call"));
         }
 
-        var correlationId = CorrelationId(context);
+        var correlationId = Faults.CorrelationId(context.GetHttpContext());
         logger.LogError(error, "{Method} failed unexpectedly (correlation id {CorrelationId})", context.Method, correlationId);
         return KeywardError.Create(StatusCode.Internal, RefusalReason.Internal, $"unexpected error (correlation id {correlationId})",
             new Dictionary<string, string> { [KeywardError.CorrelationIdKey] = correlationId });
@@ -70,9 +70,4 @@ public sealed class RefusalInterceptor(ILogger<RefusalInterceptor> logger) : Int
         RefusalReason.HsmUnavailable => "the HSM is not available; try again later",
         _ => "a service this call needs is not available; try again later",
     };
-
-    private static string CorrelationId(ServerCallContext context) =>
-        System.Diagnostics.Activity.Current?.TraceId.ToString() is { } traceId && traceId != default(System.Diagnostics.ActivityTraceId).ToString()
-            ? traceId
-            : context.GetHttpContext().TraceIdentifier;
 }

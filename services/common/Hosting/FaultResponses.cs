@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Keyward.Common.Errors;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -12,8 +11,6 @@ namespace Keyward.Common.Hosting;
 /// </summary>
 public sealed class FaultResponses(ILogger<FaultResponses> logger) : IExceptionHandler
 {
-    public const int RetryAfterSeconds = 5;
-
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (context.Response.HasStarted)
@@ -25,12 +22,12 @@ public sealed class FaultResponses(ILogger<FaultResponses> logger) : IExceptionH
         {
             logger.LogWarning("{Path} could not be served: {Reason} ({Error})", context.Request.Path, RefusalReasons.Name(reason), exception.Message);
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = Faults.RetryAfter;
             await context.Response.WriteAsJsonAsync(new { error = "unavailable", message = Grpc.RefusalInterceptor.UnavailableMessage(reason) }, cancellationToken);
             return true;
         }
 
-        var correlationId = Activity.Current?.TraceId is { } traceId && traceId != default ? traceId.ToString() : context.TraceIdentifier;
+        var correlationId = Faults.CorrelationId(context);
         logger.LogError(exception, "{Path} failed unexpectedly (correlation id {CorrelationId})", context.Request.Path, correlationId);
         context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         await context.Response.WriteAsJsonAsync(new { error = "internal", message = $"unexpected error (correlation id {correlationId})" }, cancellationToken);

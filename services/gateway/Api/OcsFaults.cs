@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Keyward.Common.Errors;
 using Keyward.Common.V1;
@@ -12,9 +11,6 @@ namespace Keyward.Gateway.Api;
 /// </summary>
 public static class OcsFaults
 {
-    /// <summary>Seconds a client is asked to wait before retrying after an outage.</summary>
-    public const int RetryAfterSeconds = 5;
-
     public static OcsAnswer ForStatus(HttpContext http, RpcException error) => error.StatusCode switch
     {
         StatusCode.Unavailable => Unavailable(),
@@ -27,9 +23,9 @@ public static class OcsFaults
         StatusCode.FailedPrecondition => OcsAnswer.Thrown(412, error.Status.Detail),
         StatusCode.ResourceExhausted => OcsAnswer.Thrown(429, error.Status.Detail) with
         {
-            Headers = new Dictionary<string, string> { ["Retry-After"] = error.Info()?.Metadata.GetValueOrDefault(Refusal.RetryAfterKey) ?? RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            Headers = new Dictionary<string, string> { ["Retry-After"] = error.Info()?.Metadata.GetValueOrDefault(Refusal.RetryAfterKey) ?? Faults.RetryAfter },
         },
-        _ => Internal(error.Info()?.Metadata.GetValueOrDefault(KeywardError.CorrelationIdKey) ?? CorrelationId(http)),
+        _ => Internal(error.Info()?.Metadata.GetValueOrDefault(KeywardError.CorrelationIdKey) ?? Faults.CorrelationId(http)),
     };
 
     /// <summary>An exception inside the gateway itself (its own audit outbox, a backend answer it cannot read).</summary>
@@ -42,16 +38,13 @@ public static class OcsFaults
             return Unavailable();
         }
 
-        var correlationId = CorrelationId(http);
+        var correlationId = Faults.CorrelationId(http);
         logger.LogError(error, "{Path} failed unexpectedly (correlation id {CorrelationId})", http.Request.Path, correlationId);
         return Internal(correlationId);
     }
 
     public static OcsAnswer Unavailable() =>
-        OcsAnswer.Thrown(503, "Service temporarily unavailable, try again later") with { Headers = new Dictionary<string, string> { ["Retry-After"] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        OcsAnswer.Thrown(503, "Service temporarily unavailable, try again later") with { Headers = new Dictionary<string, string> { ["Retry-After"] = Faults.RetryAfter } };
 
     private static OcsAnswer Internal(string correlationId) => OcsAnswer.Thrown(500, $"Internal error (correlation id {correlationId})");
-
-    private static string CorrelationId(HttpContext http) =>
-        Activity.Current?.TraceId is { } traceId && traceId != default ? traceId.ToString() : http.TraceIdentifier;
 }

@@ -1,3 +1,4 @@
+using Keyward.Common.Errors;
 using Keyward.Gateway.Core;
 using Yarp.ReverseProxy.Configuration;
 using Microsoft.Net.Http.Headers;
@@ -72,7 +73,7 @@ public static class ProxyRoutes
             var response = transform.HttpContext.Response;
             if (response.StatusCode == StatusCodes.Status503ServiceUnavailable && !response.Headers.ContainsKey(HeaderNames.RetryAfter))
             {
-                response.Headers.RetryAfter = OcsFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                response.Headers.RetryAfter = Faults.RetryAfter;
             }
 
             return ValueTask.CompletedTask;
@@ -89,8 +90,8 @@ public static class ProxyRoutes
             && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = OcsFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await context.Response.WriteAsJsonAsync(new { error = "unavailable", message = "a service this call needs is not available; try again later" });
+            context.Response.Headers.RetryAfter = Faults.RetryAfter;
+            await context.Response.WriteAsJsonAsync(new { error = "unavailable", message = Common.Grpc.RefusalInterceptor.UnavailableMessage(Common.V1.RefusalReason.DependencyUnavailable) });
         }
     }
 
