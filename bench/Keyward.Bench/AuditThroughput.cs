@@ -98,7 +98,7 @@ public static class AuditThroughput
             while (head < count)
             {
                 await Task.Delay(20);
-                await using var command = data.CreateCommand("select coalesce((select sequence from audit.chain_heads where tenant_id = @t), 0)");
+                await using var command = data.CreateCommand("select coalesce((select max(size) from audit.log_states where tenant_id = @t and log = 'audit'), 0)");
                 command.Parameters.AddWithValue("t", tenant);
                 head = (long)(await command.ExecuteScalarAsync())!;
                 if (stopwatch.Elapsed > TimeSpan.FromMinutes(5))

@@ -1,12 +1,16 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Keyward.Transparency;
 
 namespace Keyward.AuditTrail;
 
 /// <summary>
-/// The export format: NDJSON, a header line, then every entry in order, each checkpoint on the line right
-/// after the entry it signs. Entries carry their canonical event text, so nothing is re-serialised.
+/// The export format: NDJSON, a header line, then the leaves in order (each the canonical event text), and each
+/// signed checkpoint on the line after the last leaf it covers. The header carries the tree's edge before the
+/// first leaf, so a range can be checked without the leaves before it: any lie in the edge shows as a root that
+/// no signature covers.
 /// </summary>
 public static class AuditExport
 {
@@ -16,44 +20,73 @@ public static class AuditExport
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    public sealed record HeaderLine(string Type, string TenantId, long From, long To, string PreviousHash, string CheckpointKey, string CheckpointKeyId);
+    public sealed record HeaderLine(string Type, string Origin, long From, long To, string Edge, string LogKey, string LogKeyFingerprint);
 
-    public sealed record EntryLine(string Type, long Sequence, string EventId, string Event, string PreviousHash, string Hash);
+    public sealed record LeafLine(string Type, long Index, string Event);
 
-    public sealed record CheckpointLine(string Type, long Sequence, string Hash, string SignedAt, string Checkpoint, string Signature, string KeyId);
+    public sealed record CheckpointLine(string Type, long Size, string Note);
 
-    public static string Header(string tenantId, long from, long to, byte[] previousHash, string checkpointKeyPem, string keyId) =>
-        JsonSerializer.Serialize(new HeaderLine("header", tenantId, from, to, Convert.ToHexStringLower(previousHash), checkpointKeyPem, keyId), Json);
+    public static string Header(string origin, long from, long to, byte[] edge, string logKeyPem, string logKeyFingerprint) =>
+        JsonSerializer.Serialize(new HeaderLine("header", origin, from, to, Convert.ToBase64String(edge), logKeyPem, logKeyFingerprint), Json);
 
-    public static string Entry(long sequence, Guid eventId, byte[] canonical, byte[] previousHash, byte[] hash) =>
-        JsonSerializer.Serialize(new EntryLine("entry", sequence, eventId.ToString("D"), Encoding.UTF8.GetString(canonical), Convert.ToHexStringLower(previousHash), Convert.ToHexStringLower(hash)), Json);
+    public static string Leaf(long index, byte[] canonical) => JsonSerializer.Serialize(new LeafLine("leaf", index, Encoding.UTF8.GetString(canonical)), Json);
 
-    public static string CheckpointRecord(long sequence, byte[] hash, DateTimeOffset signedAt, byte[] checkpoint, byte[] signature, string keyId) =>
-        JsonSerializer.Serialize(new CheckpointLine("checkpoint", sequence, Convert.ToHexStringLower(hash), signedAt.ToString("O"), Convert.ToBase64String(checkpoint), Convert.ToBase64String(signature), keyId), Json);
+    public static string CheckpointRecord(long size, string note) => JsonSerializer.Serialize(new CheckpointLine("checkpoint", size, note), Json);
 
-    /// <summary>Verifies an export with nothing but its own content and the checkpoint public key it names.</summary>
-    public static ExportVerification Verify(TextReader reader, string? trustedCheckpointKeyPem = null)
+    /// <summary>
+    /// Verifies an export against a log key the verifier pins: <paramref name="pinnedKeyPem"/>, or the key in the
+    /// export only when its SHA-256 fingerprint is <paramref name="pinnedFingerprint"/>. Never the export's own key alone.
+    /// </summary>
+    public static ExportVerification Verify(TextReader reader, string? pinnedKeyPem, string? pinnedFingerprint)
     {
-        var first = reader.ReadLine();
+        if (pinnedKeyPem is null && string.IsNullOrWhiteSpace(pinnedFingerprint))
+        {
+            return ExportVerification.Broken(0, "no log key is pinned: pass the tenant's log key or its fingerprint (an export cannot vouch for itself)");
+        }
+
         HeaderLine? header;
         try
         {
-            header = first is null ? null : JsonSerializer.Deserialize<HeaderLine>(first, Json);
+            header = reader.ReadLine() is { } first ? JsonSerializer.Deserialize<HeaderLine>(first, Json) : null;
         }
         catch (JsonException)
         {
             header = null;
         }
 
-        if (header is null || header.Type != "header")
+        if (header is null || header.Type != "header" || header.Origin is not { } origin || !TreeHead.IsOrigin(origin))
         {
             return ExportVerification.Broken(0, "the file does not start with an export header");
         }
 
-        var key = trustedCheckpointKeyPem ?? header.CheckpointKey;
-        using var verifier = new ChainVerifier(header.TenantId, header.From, Convert.FromHexString(header.PreviousHash), key);
-        var hashes = new Dictionary<long, byte[]>();
+        EcdsaNoteVerifier key;
+        try
+        {
+            key = EcdsaNoteVerifier.FromPem(origin, pinnedKeyPem ?? header.LogKey ?? "");
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            return ExportVerification.Broken(0, "the log key is not an EC public key");
+        }
+
+        if (pinnedKeyPem is null && !string.Equals(key.Fingerprint, pinnedFingerprint!.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return ExportVerification.Broken(0, $"the export's log key {key.Fingerprint} is not the pinned key {pinnedFingerprint}");
+        }
+
+        CompactRange tree;
+        try
+        {
+            tree = CompactRange.FromBytes(header.From, Convert.FromBase64String(header.Edge));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            return ExportVerification.Broken(header.From, "the header's tree edge does not fit its first index");
+        }
+
+        var policy = new CheckpointPolicy(header.Origin, key);
         var lineNumber = 1;
+        long checkpoints = 0, lastSigned = -1;
         for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
         {
             lineNumber++;
@@ -66,57 +99,59 @@ public static class AuditExport
             {
                 using var document = JsonDocument.Parse(line);
                 var type = document.RootElement.GetProperty("type").GetString();
-                if (type == "entry")
+                if (type == "leaf")
                 {
-                    var entry = document.RootElement.Deserialize<EntryLine>(Json)!;
-                    var hash = Convert.FromHexString(entry.Hash);
-                    if (!verifier.Entry(entry.Sequence, Encoding.UTF8.GetBytes(entry.Event), Convert.FromHexString(entry.PreviousHash), hash))
+                    var leaf = document.RootElement.Deserialize<LeafLine>(Json)!;
+                    if (leaf.Index != tree.Size)
                     {
-                        break;
+                        return ExportVerification.Broken(tree.Size, $"leaf {tree.Size} is missing (found {leaf.Index})");
                     }
 
-                    hashes[entry.Sequence] = hash;
+                    tree.Append(MerkleHash.Leaf(Encoding.UTF8.GetBytes(leaf.Event)));
                 }
                 else if (type == "checkpoint")
                 {
-                    var checkpoint = document.RootElement.Deserialize<CheckpointLine>(Json)!;
-                    if (!hashes.TryGetValue(checkpoint.Sequence, out var hashAt))
+                    var record = document.RootElement.Deserialize<CheckpointLine>(Json)!;
+                    var result = policy.Verify(record.Note);
+                    if (!result.IsValid)
                     {
-                        return ExportVerification.Broken(checkpoint.Sequence, "a checkpoint names an entry that is not in the export");
+                        return ExportVerification.Broken(record.Size, result.Problem!);
                     }
 
-                    if (!verifier.CheckpointAt(checkpoint.Sequence, hashAt, Convert.FromBase64String(checkpoint.Checkpoint), Convert.FromBase64String(checkpoint.Signature)))
+                    if (result.Head!.Size != tree.Size)
                     {
-                        break;
+                        return ExportVerification.Broken(tree.Size, $"a checkpoint of size {result.Head.Size} stands after leaf {tree.Size - 1}");
                     }
+
+                    if (!result.Head.RootHash.AsSpan().SequenceEqual(tree.Root()))
+                    {
+                        return ExportVerification.Broken(tree.Size - 1, $"the leaves up to {tree.Size - 1} do not hash to the root the log signed for size {tree.Size}");
+                    }
+
+                    checkpoints++;
+                    lastSigned = tree.Size;
                 }
             }
-            catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentNullException)
             {
-                return ExportVerification.Broken(0, $"line {lineNumber} is not a valid export record");
+                return ExportVerification.Broken(tree.Size, $"line {lineNumber} is not a valid export record");
             }
         }
 
-        if (verifier.Break is { } broken)
+        if (tree.Size != header.To)
         {
-            return ExportVerification.Broken(broken.Sequence, broken.Reason);
+            return ExportVerification.Broken(tree.Size, $"the export ends before leaf {tree.Size}, its header promises leaves up to {header.To - 1}");
         }
 
-        var last = header.From + verifier.Entries - 1;
-        if (verifier.Entries > 0 && last != header.To)
-        {
-            return ExportVerification.Broken(last + 1, $"the export ends at entry {last}, its header promises {header.To}");
-        }
-
-        return ExportVerification.Valid(header.TenantId, header.From, last, verifier.Checkpoints, verifier.LastCheckpointSequence);
+        return ExportVerification.Valid(header.Origin, key.Fingerprint, header.From, header.To, checkpoints, lastSigned);
     }
 }
 
 public sealed record ExportVerification(bool IsValid, string Summary)
 {
-    public static ExportVerification Valid(string tenant, long from, long to, long checkpoints, long lastCheckpoint) =>
-        new(true, $"VALID: tenant {tenant}, entries {from}..{to}, {checkpoints} signed checkpoint(s)"
-            + (checkpoints == 0 ? " (no entry is covered by a signature)" : lastCheckpoint < to ? $", entries after {lastCheckpoint} are chained but not yet signed" : ""));
+    public static ExportVerification Valid(string origin, string fingerprint, long from, long to, long checkpoints, long lastSigned) =>
+        new(true, $"VALID: log {origin} (key {fingerprint[..16]}…), leaves {from}..{to - 1}, {checkpoints} signed checkpoint(s)"
+            + (checkpoints == 0 ? " (no leaf is covered by a signature)" : lastSigned < to ? $", leaves from {lastSigned} on are not yet signed" : ""));
 
-    public static ExportVerification Broken(long sequence, string reason) => new(false, $"BROKEN at entry {sequence}: {reason}");
+    public static ExportVerification Broken(long index, string reason) => new(false, $"BROKEN at leaf {index}: {reason}");
 }

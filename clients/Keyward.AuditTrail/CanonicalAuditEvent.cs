@@ -59,3 +59,40 @@ public static class CanonicalAuditEvent
         return buffer.WrittenSpan.ToArray();
     }
 }
+
+/// <summary>Reads canonical bytes back; only bytes that re-serialise to themselves are accepted, so a leaf has one meaning.</summary>
+public static class CanonicalAuditEventReader
+{
+    public static bool TryParse(ReadOnlySpan<byte> canonical, out AuditEvent auditEvent)
+    {
+        auditEvent = null!;
+        try
+        {
+            var reader = new Utf8JsonReader(canonical);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            var actor = root.GetProperty("actor");
+            var outcome = root.GetProperty("outcome");
+            var target = root.GetProperty("target");
+            auditEvent = new AuditEvent
+            {
+                EventId = Guid.ParseExact(root.GetProperty("eventId").GetString()!, "D"),
+                TenantId = root.GetProperty("tenantId").GetString()!,
+                OccurredAt = DateTimeOffset.Parse(root.GetProperty("occurredAt").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                Actor = new AuditActor(actor.GetProperty("userId").GetString()!, actor.GetProperty("roles").EnumerateArray().Select(r => r.GetString()!).ToList(),
+                    actor.GetProperty("clientAddress").GetString(), actor.GetProperty("userAgent").GetString()),
+                Action = root.GetProperty("action").GetString()!,
+                Target = new AuditTarget(target.GetProperty("type").GetString()!, target.GetProperty("id").GetString()!),
+                Outcome = new AuditOutcome(outcome.GetProperty("result").GetString()!, outcome.GetProperty("reason").GetString()),
+                Details = root.GetProperty("details").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal),
+                TraceId = root.GetProperty("traceId").GetString(),
+                Service = root.GetProperty("service").GetString()!,
+            };
+            return CanonicalAuditEvent.ToBytes(auditEvent).AsSpan().SequenceEqual(canonical);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentNullException)
+        {
+            return false;
+        }
+    }
+}

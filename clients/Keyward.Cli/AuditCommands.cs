@@ -19,8 +19,10 @@ public static class AuditCommands
     private static Command VerifyExport()
     {
         var file = new Argument<FileInfo>("file") { Description = "an NDJSON export from `keyward audit export`" };
-        var key = new Option<FileInfo?>("--checkpoint-key") { Description = "a checkpoint public key (PEM) you trust, instead of the one in the export" };
-        var command = new Command("verify-export", "verify an export offline: the hash chain and every signed checkpoint; prints VALID or where it breaks") { file, key };
+        var key = new Option<FileInfo?>("--log-key") { Description = "the tenant's log public key (PEM) you trust" };
+        var fingerprint = new Option<string?>("--log-key-fingerprint") { Description = "or: the SHA-256 fingerprint of that key (hex), e.g. from your Keyward operator" };
+        var command = new Command("verify-export",
+            "verify an export offline against a log key you pin: every leaf re-hashed into the tree, every checkpoint's signature and root; prints VALID or where it breaks") { file, key, fingerprint };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
@@ -30,8 +32,14 @@ public static class AuditCommands
             }
 
             var trusted = parse.GetValue(key) is { } keyFile ? File.ReadAllText(keyFile.FullName) : null;
+            var pinned = parse.GetValue(fingerprint) ?? Environment.GetEnvironmentVariable("KEYWARD_LOG_KEY_FINGERPRINT");
+            if (trusted is null && string.IsNullOrWhiteSpace(pinned))
+            {
+                return Fail("pin the tenant's log key: --log-key FILE.pem or --log-key-fingerprint HEX (the export's own key is never trusted alone)");
+            }
+
             using var reader = new StreamReader(path.FullName);
-            var result = AuditExport.Verify(reader, trusted);
+            var result = AuditExport.Verify(reader, trusted, pinned);
             Console.WriteLine(result.Summary);
             return result.IsValid ? 0 : 1;
         });
@@ -79,15 +87,19 @@ public static class AuditCommands
     {
         var from = new Option<long>("--from") { Description = "first sequence (default: 1)" };
         var to = new Option<long>("--to") { Description = "last sequence (default: the head)" };
-        var command = new Command("verify", "have the server recompute the chain against its signed checkpoints") { from, to };
+        var pin = new Option<string?>("--log-key-fingerprint") { Description = "the log key fingerprint you trust (default: KEYWARD_LOG_KEY_FINGERPRINT, then the server's configured pin)" };
+        var command = new Command("verify", "have the server re-hash the whole log and check it against every signed checkpoint and the CA's own record") { from, to, pin };
         command.SetAction(parse => UserCommands.Run(async () =>
         {
             using var api = new OcsApi();
-            var result = (await api.RestAsync(HttpMethod.Post, "/v1/audit/verify", new { fromSequence = parse.GetValue(from), toSequence = parse.GetValue(to) }))!;
+            var fingerprint = parse.GetValue(pin) ?? Environment.GetEnvironmentVariable("KEYWARD_LOG_KEY_FINGERPRINT") ?? "";
+            var result = (await api.RestAsync(HttpMethod.Post, "/v1/audit/verify",
+                new { fromSequence = parse.GetValue(from), toSequence = parse.GetValue(to), logKeyFingerprint = fingerprint }))!;
             var status = (string?)result["status"];
+            var key = $"log key {result["keyFingerprint"]}{(result["keyPinned"]?.GetValue<bool>() == true ? " (pinned)" : " (NOT pinned: pass --log-key-fingerprint)")}";
             Console.WriteLine(status == "VALID"
-                ? $"VALID: entries {result["fromSequence"]}..{result["toSequence"]}, {result["checkpointsChecked"]} checkpoint(s)"
-                : $"BROKEN at entry {result["firstBrokenSequence"]}: {result["reason"]}");
+                ? $"VALID: entries {result["entriesChecked"]}, {result["checkpointsChecked"]} checkpoint(s), {key}"
+                : $"BROKEN at entry {result["firstBrokenSequence"]}: {result["reason"]}; {key}");
             return status == "VALID" ? 0 : 1;
         }));
         return command;
@@ -95,8 +107,8 @@ public static class AuditCommands
 
     private static Command Export()
     {
-        var from = new Option<long>("--from") { Description = "first sequence (default: 1)" };
-        var to = new Option<long>("--to") { Description = "last sequence (default: the head)" };
+        var from = new Option<long>("--from") { Description = "first leaf index (default: 0)" };
+        var to = new Option<long>("--to") { Description = "end leaf index, exclusive (default: the newest signed checkpoint)" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "where to write the NDJSON", Required = true };
         var command = new Command("export", "download a range with its checkpoints, for offline verification") { from, to, output };
         command.SetAction(parse => UserCommands.Run(async () =>
@@ -105,7 +117,7 @@ public static class AuditCommands
             var path = parse.GetValue(output)!.FullName;
             await api.DownloadAsync($"/v1/audit/export?from={parse.GetValue(from)}&to={parse.GetValue(to)}", path);
 
-            Console.Error.WriteLine($"exported to {path}; check it with: keyward audit verify-export {path}");
+            Console.Error.WriteLine($"exported to {path}; check it with: keyward audit verify-export {path} --log-key-fingerprint <the tenant's log key fingerprint>");
             return 0;
         }));
         return command;

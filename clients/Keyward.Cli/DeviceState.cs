@@ -27,6 +27,25 @@ public sealed class DeviceState
     /// </summary>
     public string? RecoveryFingerprint { get; set; }
 
+    /// <summary>The tenant's log key (SubjectPublicKeyInfo PEM), pinned on first use or by KEYWARD_LOG_KEY_FINGERPRINT.</summary>
+    public string? LogKeyPem { get; set; }
+
+    /// <summary>The key-transparency log's origin line, pinned on first use.</summary>
+    public string? KeysLogOrigin { get; set; }
+
+    /// <summary>The newest key-transparency checkpoint this device verified: every later one must extend it.</summary>
+    public long KeysLogSize { get; set; }
+
+    public string? KeysLogRoot { get; set; }
+
+    /// <summary>The last key-transparency entry `keyward monitor` listed, for the user and for the tenant (recovery).</summary>
+    public long MonitoredUpTo { get; set; } = -1;
+
+    public long MonitoredTenantUpTo { get; set; } = -1;
+
+    /// <summary>What this user's devices did, as the log names it: certificate fingerprints, private-key blob hashes, device request ids.</summary>
+    public HashSet<string> OwnSubjects { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Local folder name → server folder id.</summary>
     public Dictionary<string, string> Folders { get; set; } = new();
 
@@ -42,7 +61,20 @@ public sealed class DeviceState
         CertificatePem = certificatePem,
         ServerKeyPem = serverKeyPem,
         PinnedCertificates = { [userId] = Keyward.Client.DeviceKeys.Fingerprint(certificatePem) },
+        OwnSubjects = { Keyward.Client.DeviceKeys.Fingerprint(certificatePem) },
     };
+
+    /// <summary>Carries what an earlier state of this device knew about the logs (a re-adopted key keeps its history).</summary>
+    public void KeepLogMemory(DeviceState previous)
+    {
+        LogKeyPem = previous.LogKeyPem;
+        KeysLogOrigin = previous.KeysLogOrigin;
+        KeysLogSize = previous.KeysLogSize;
+        KeysLogRoot = previous.KeysLogRoot;
+        MonitoredUpTo = previous.MonitoredUpTo;
+        MonitoredTenantUpTo = previous.MonitoredTenantUpTo;
+        OwnSubjects.UnionWith(previous.OwnSubjects);
+    }
 
     public static string Home => Environment.GetEnvironmentVariable("KEYWARD_HOME") is { Length: > 0 } home
         ? home

@@ -82,7 +82,7 @@ public static class KeyAdministration
                 {
                     Console.Error.WriteLine();
                     using var key = KeySealing.OpenPrivateKey(sealedKey, ephemeral);
-                    await UserCommands.AdoptKeyAsync(api, key, parse.GetValue(acceptRecovery));
+                    await UserCommands.AdoptKeyAsync(api, key, parse.GetValue(acceptRecovery), deviceRequestId: id);
                     Console.WriteLine($"This device now holds {api.UserId}'s keys.");
                     return 0;
                 }
@@ -120,6 +120,9 @@ public static class KeyAdministration
             using var privateKey = device.PrivateKey();
             var sealedKey = KeySealing.SealPrivateKey(privateKey, request["ephemeralPublicKey"]!.GetValue<string>());
             await api.RestAsync(HttpMethod.Post, $"/v1/keys/devices/{request["requestId"]}/approve", new { sealedPrivateKey = sealedKey });
+            // The approval and the new device's enrollment appear in key transparency under this id: ours, not flagged.
+            device.OwnSubjects.Add(request["requestId"]!.GetValue<string>());
+            device.Save();
             Console.WriteLine($"approved the device request {typed}");
             return 0;
         }));

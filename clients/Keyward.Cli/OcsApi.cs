@@ -120,6 +120,46 @@ public sealed class OcsApi : IDisposable
         }
     }
 
+    /// <summary>A plain-text REST call (checkpoints, cosignatures).</summary>
+    public async Task<string> TextAsync(HttpMethod method, string path, string? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "text/plain");
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliError($"cannot reach the gateway at {_http.BaseAddress}: {e.Message}");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                string? message = null;
+                try
+                {
+                    message = (JsonNode.Parse(text) as JsonObject)?["message"]?.GetValue<string>();
+                }
+                catch (JsonException)
+                {
+                }
+
+                throw new CliError($"{method} {path}: {(int)response.StatusCode} {message ?? response.ReasonPhrase}");
+            }
+
+            return text;
+        }
+    }
+
     /// <summary>Streams a REST answer into a file (audit exports can be large).</summary>
     public async Task DownloadAsync(string path, string file)
     {

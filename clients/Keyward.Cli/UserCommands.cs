@@ -8,7 +8,7 @@ namespace Keyward.Cli;
 public static class UserCommands
 {
     public static IEnumerable<Command> Create() =>
-        [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare(), Status(), KeyAdministration.Recovery(), KeyAdministration.Certificates()];
+        [Init(), Device(), Folder(), Put(), Get(), List(), Share(), Unshare(), Status(), KeyTransparencyClient.Monitor(), WitnessCommands.Create(), KeyAdministration.Recovery(), KeyAdministration.Certificates()];
 
     private static Command Init()
     {
@@ -34,9 +34,13 @@ public static class UserCommands
             }
 
             Progress("encrypting your private key with the mnemonic (PBKDF2, 600 000 rounds)…");
-            await api.OkAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = PrivateKeyVault.Encrypt(key, mnemonic) });
+            var blob = PrivateKeyVault.Encrypt(key, mnemonic);
+            await api.OkAsync(HttpMethod.Post, "private-key", new Dictionary<string, string> { ["privateKey"] = blob });
             var device = DeviceState.For(api.UserId, key, certificate, serverKey);
+            device.OwnSubjects.Add(BlobHash(blob));
             device.Save();
+            Progress("checking that the key-transparency log lists your new certificate…");
+            await KeyTransparencyClient.VerifyCertificateAsync(api, device, api.UserId, certificate);
             await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key, device, parse.GetValue(acceptRecovery));
             Console.WriteLine("Your 12-word mnemonic. Write it down now: it is shown once, never sent, and the only way to add a device or recover your files:");
             Console.WriteLine();
@@ -75,7 +79,7 @@ public static class UserCommands
 
             using (key)
             {
-                await AdoptKeyAsync(api, key, parse.GetValue(acceptRecovery));
+                await AdoptKeyAsync(api, key, parse.GetValue(acceptRecovery), BlobHash(blob));
             }
 
             Console.WriteLine($"This device now holds {api.UserId}'s keys.");
@@ -246,6 +250,10 @@ public static class UserCommands
                     throw new CliError($"{userId}'s certificate was not issued by the server key; not sharing");
                 }
 
+                // The server alone cannot hand us a key of its own making: the tenant's signed, append-only log must list it.
+                await KeyTransparencyClient.VerifyCertificateAsync(api, device, userId, certificate);
+                device = DeviceState.Load();
+
                 var fingerprint = DeviceKeys.Fingerprint(certificate);
                 if (device.PinnedCertificates.TryGetValue(userId, out var pinned) && pinned != fingerprint && !parse.GetValue(acceptNew))
                 {
@@ -301,7 +309,7 @@ public static class UserCommands
     }
 
     /// <summary>Makes a private key this device's, after checking it against the user's certificate and the server key.</summary>
-    public static async Task AdoptKeyAsync(OcsApi api, RSA key, string? acceptRecovery)
+    public static async Task AdoptKeyAsync(OcsApi api, RSA key, string? acceptRecovery, string? blobHash = null, string? deviceRequestId = null)
     {
         var serverKey = await api.ServerKeyAsync();
         var certificate = await api.CertificateOfAsync(api.UserId);
@@ -311,13 +319,28 @@ public static class UserCommands
         }
 
         var device = DeviceState.For(api.UserId, key, certificate, serverKey);
-        // Adopting the key again on this device keeps the recovery key its user consented to.
-        device.RecoveryFingerprint = DeviceState.Exists && DeviceState.Load() is { } previous && previous.UserId == api.UserId ? previous.RecoveryFingerprint : null;
+        // Adopting the key again on this device keeps the recovery key its user consented to, and what it knew of the logs.
+        if (DeviceState.Exists && DeviceState.Load() is { } previous && previous.UserId == api.UserId)
+        {
+            device.RecoveryFingerprint = previous.RecoveryFingerprint;
+            device.KeepLogMemory(previous);
+        }
+
+        foreach (var subject in new[] { blobHash, deviceRequestId }.OfType<string>())
+        {
+            device.OwnSubjects.Add(subject);
+        }
+
         device.Save();
+        await KeyTransparencyClient.VerifyCertificateAsync(api, device, api.UserId, certificate);
+        device = DeviceState.Load();
         await KeyAdministration.EscrowIfRecoveryEnabledAsync(api, key, device, acceptRecovery);
     }
 
     private static void Progress(string message) => Console.Error.WriteLine(message);
+
+    /// <summary>The private-key blob's hash as the key-transparency log names it.</summary>
+    public static string BlobHash(string blob) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(blob)));
 
     /// <summary>Runs a command; every failure is one line on standard error and a non-zero exit.</summary>
     public static async Task<int> Run(Func<Task<int>> work)

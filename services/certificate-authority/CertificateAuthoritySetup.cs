@@ -1,4 +1,5 @@
 using Keyward.CertificateAuthority.Adapters.Pkcs11;
+using Keyward.CertificateAuthority.Adapters.Storage;
 using Keyward.CertificateAuthority.Api;
 using Keyward.CertificateAuthority.Core;
 using Keyward.Common.Audit;
@@ -30,7 +31,14 @@ public static class CertificateAuthoritySetup
         builder.Services.AddSingleton<SigningBudget>();
         builder.Services.AddScoped<CertificateIssuance>();
         builder.Services.AddScoped<TenantKeyUse>();
-        builder.AddKeywardMarten(schemaName: "certificate_authority", options => options.AddAuditOutbox());
+        builder.Services.AddScoped<TreeHeadSigning>();
+        builder.Services.AddScoped<ISignedTreeHeads, MartenSignedTreeHeads>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection(LogOrigins.Section).Get<TransparencyOptions>() ?? new TransparencyOptions());
+        builder.AddKeywardMarten(schemaName: "certificate_authority", options =>
+        {
+            options.AddAuditOutbox();
+            options.Schema.For<StoredTreeHead>().UseOptimisticConcurrency(true);
+        });
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);
         builder.Services.AddHealthChecks().AddCheck<HsmTokenHealthCheck>("hsm", tags: [HealthDefaults.ReadyTag]);

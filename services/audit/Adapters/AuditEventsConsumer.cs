@@ -1,3 +1,4 @@
+using Keyward.Audit.Core;
 using Keyward.Audit.Jobs;
 using Keyward.AuditTrail;
 using MassTransit;
@@ -5,24 +6,46 @@ using MassTransit;
 namespace Keyward.Audit.Adapters;
 
 /// <summary>
-/// Appends what arrives from RabbitMQ to the tenants' chains, a batch per tenant in one transaction.
-/// The batch is acknowledged only after it is committed: a crash means redelivery, and redelivered
-/// events are recognised by id, so the chain gets neither gaps nor duplicates.
+/// Appends what arrives from RabbitMQ to the tenants' logs, a batch per tenant in one transaction, then pokes
+/// the checkpoint signer. Each event must come from the service it names (the broker vouches for the
+/// publishing user) and be a kind that service may emit; anything else is not logged as the event it claims to
+/// be but as a refused event of its real publisher. The batch is acknowledged only after it is committed: a
+/// crash means redelivery, and redelivered events are recognised by id.
 /// </summary>
-public sealed class AuditEventsConsumer(ChainStore chain, Checkpointer checkpointer, ILogger<AuditEventsConsumer> logger) : IConsumer<Batch<AuditEvent>>
+public sealed class AuditEventsConsumer(LogStore store, CheckpointSigner signer, PublisherPolicy publishers, TimeProvider clock, ILogger<AuditEventsConsumer> logger)
+    : IConsumer<Batch<AuditEvent>>
 {
     public async Task Consume(ConsumeContext<Batch<AuditEvent>> context)
     {
-        foreach (var tenant in context.Message.Select(m => m.Message).GroupBy(e => e.TenantId))
+        var accepted = context.Message.Select(m => Screen(m)).ToList();
+        foreach (var tenant in accepted.GroupBy(e => e.TenantId))
         {
-            var (sequence, hash, appended) = await chain.AppendAsync(tenant.Key, tenant.ToList(), context.CancellationToken);
-            if (appended < tenant.Count())
+            var events = tenant.ToList();
+            var grown = await store.AppendAsync(tenant.Key, events, keepOrder: false, context.CancellationToken);
+            var appended = grown.FirstOrDefault(g => g.Log == LogOrigins.AuditLog).Appended;
+            if (appended < events.Count)
             {
-                logger.LogInformation("Ignored {Count} audit events of tenant {TenantId} already in the chain", tenant.Count() - appended, tenant.Key);
+                logger.LogInformation("Ignored {Count} audit events of tenant {TenantId} already in the log", events.Count - appended, tenant.Key);
             }
 
-            await checkpointer.SignIfDueAsync(tenant.Key, sequence, hash, context.CancellationToken);
+            foreach (var (log, _, _) in grown)
+            {
+                signer.Poke(tenant.Key, log);
+            }
         }
+    }
+
+    private AuditEvent Screen(ConsumeContext<AuditEvent> message)
+    {
+        var publisher = message.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
+        var problem = publishers.Check(publisher, message.Message);
+        if (problem is null)
+        {
+            return message.Message;
+        }
+
+        logger.LogWarning("Refused an audit event of tenant {TenantId} published as {Publisher}: {Problem}", message.Message.TenantId, publisher ?? "(no user)", problem);
+        return PublisherPolicy.Refused(message.Message, publisher, problem, clock.GetUtcNow());
     }
 }
 

@@ -41,7 +41,7 @@ public sealed class AuditServiceApi(TenantContext caller, AuditQueries queries) 
     [Authorize(Policy = AuthenticationDefaults.AuditorPolicy)]
     public override async Task<VerifyResponse> Verify(VerifyRequest request, ServerCallContext context)
     {
-        var outcome = await queries.VerifyAsync(request.FromSequence, request.ToSequence, context.CancellationToken);
+        var outcome = await queries.VerifyAsync(request.FromSequence, request.ToSequence, request.LogKeyFingerprint, context.CancellationToken);
         return new VerifyResponse
         {
             Status = outcome.Valid ? "VALID" : "BROKEN",
@@ -51,6 +51,8 @@ public sealed class AuditServiceApi(TenantContext caller, AuditQueries queries) 
             CheckpointsChecked = outcome.CheckpointsChecked,
             FirstBrokenSequence = outcome.FirstBrokenSequence,
             Reason = outcome.Reason,
+            KeyFingerprint = outcome.KeyFingerprint,
+            KeyPinned = outcome.KeyPinned,
         };
     }
 

@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Text;
 using Keyward.AuditTrail;
 using Keyward.Common.Auth;
 using Keyward.Common.Errors;
 using Keyward.Common.V1;
+using Keyward.Transparency;
 
 namespace Keyward.Audit.Core;
 
@@ -12,12 +14,23 @@ public sealed record EntryQuery(string? Actor, string? ActionPrefix, string? Tar
 
 public sealed record EntryPage(IReadOnlyList<QueriedEntry> Entries, string? NextCursor);
 
-public sealed record VerifyOutcome(bool Valid, long FromSequence, long ToSequence, long EntriesChecked, long CheckpointsChecked, long FirstBrokenSequence, string Reason);
+public sealed record VerifyOutcome(bool Valid, long FromSequence, long ToSequence, long EntriesChecked, long CheckpointsChecked, long FirstBrokenSequence, string Reason,
+    string KeyFingerprint, bool KeyPinned);
 
-/// <summary>The caller's own tenant's trail, for auditors and admins: query in pages, verify a range, read the head.</summary>
-public sealed class AuditQueries(TenantContext caller, IChainReader chain, ICheckpointKeys checkpointKeys)
+/// <summary><c>Keyward:Audit:PinnedLogKeys</c>: tenant → the SHA-256 fingerprint of its log key that verify trusts.</summary>
+public sealed class PinnedLogKeys
+{
+    public const string Section = "Keyward:Audit:PinnedLogKeys";
+
+    public Dictionary<string, string> Tenants { get; set; } = [];
+}
+
+/// <summary>The caller's own tenant's audit trail, for auditors and admins: query in pages, verify, read the head.</summary>
+public sealed class AuditQueries(TenantContext caller, ILogReader logs, ILogKeys keys, PinnedLogKeys pins, TransparencyOptions transparency)
 {
     public const int MaxPageSize = 1000;
+
+    private const string Log = LogOrigins.AuditLog;
 
     public async Task<EntryPage> QueryAsync(EntryQuery query, CancellationToken ct)
     {
@@ -25,7 +38,7 @@ public sealed class AuditQueries(TenantContext caller, IChainReader chain, IChec
         long? after = null;
         if (!string.IsNullOrEmpty(query.Cursor))
         {
-            after = long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) ? cursor : throw Invalid("cursor is not one this service gave out");
+            after = long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) ? cursor - 1 : throw Invalid("cursor is not one this service gave out");
         }
 
         var outcome = query.Outcome switch
@@ -36,55 +49,124 @@ public sealed class AuditQueries(TenantContext caller, IChainReader chain, IChec
         };
         var filter = new EntryFilter(Text(query.Actor), Text(query.ActionPrefix), Text(query.TargetType), Text(query.TargetId), outcome,
             Time(query.FromTime, "from_time"), Time(query.ToTime, "to_time"), after, pageSize, query.Descending);
-        var entries = await chain.QueryAsync(caller.TenantId, filter, ct);
-        var next = entries.Count > pageSize ? entries[pageSize - 1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
-        return new EntryPage(entries.Take(pageSize).ToList(), next);
+        var leaves = await logs.QueryAsync(caller.TenantId, Log, filter, ct);
+        var entries = leaves.Take(pageSize).Select(Served).ToList();
+        var next = leaves.Count > pageSize ? entries[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
+        return new EntryPage(entries, next);
     }
 
-    /// <summary>Re-hashes the range from the entry before it and checks every checkpoint's signature in it.</summary>
-    public async Task<VerifyOutcome> VerifyAsync(long fromSequence, long toSequence, CancellationToken ct)
+    /// <summary>
+    /// Re-hashes the whole log from its first leaf: every leaf against its stored hash and its filter columns, the
+    /// root at every stored checkpoint against that checkpoint (signed by the log key, pinned when configured or
+    /// asked), the head against the leaves, and finally the newest head the CA signed — which the CA keeps in its
+    /// own database, so removing the tail or moving the state back here is found even with the checkpoints gone.
+    /// Entry n (sequence) is leaf n-1.
+    /// </summary>
+    public async Task<VerifyOutcome> VerifyAsync(long fromSequence, long toSequence, string? pinnedFingerprint, CancellationToken ct)
     {
-        var (headSequence, _) = await chain.HeadAsync(caller.TenantId, ct);
-        var from = fromSequence <= 0 ? 1 : fromSequence;
-        var to = toSequence <= 0 ? headSequence : Math.Min(toSequence, headSequence);
-        if (from > to)
+        var origin = LogOrigins.For(transparency.OriginPrefix, caller.TenantId, Log);
+        var keyPem = await keys.PublicKeyPemAsync(ct);
+        var key = EcdsaNoteVerifier.FromPem(origin, keyPem);
+        var pin = Text(pinnedFingerprint) ?? (pins.Tenants.TryGetValue(caller.TenantId, out var configured) ? configured : null);
+        VerifyOutcome Outcome(bool valid, long from, long to, long entries, long checkpoints, long broken, string reason) =>
+            new(valid, from, to, entries, checkpoints, broken, reason, key.Fingerprint, pin is not null);
+
+        var head = await logs.HeadAsync(caller.TenantId, Log, ct) ?? new LogState(0, MerkleHash.EmptyRoot, []);
+        var first = fromSequence <= 0 ? 1 : fromSequence;
+        var last = toSequence <= 0 ? head.Size : Math.Min(toSequence, head.Size);
+        if (pin is not null && !string.Equals(pin.Trim(), key.Fingerprint, StringComparison.OrdinalIgnoreCase))
         {
-            return new VerifyOutcome(true, from, to, 0, 0, 0, "the range holds no entries");
+            return Outcome(false, first, last, 0, 0, 0, $"the log key {key.Fingerprint} is not the pinned key {pin}");
         }
 
-        var previous = await chain.HashAtAsync(caller.TenantId, from - 1, ct);
-        if (previous is null)
+        var policy = new CheckpointPolicy(origin, key);
+        var checkpoints = (await logs.CheckpointsAsync(caller.TenantId, Log, 1, long.MaxValue, ct)).ToDictionary(c => c.Size);
+        var roots = new Dictionary<long, byte[]>();
+        var caNote = await keys.LatestSignedAsync(origin, ct);
+        var caHead = caNote is null ? null : policy.Verify(caNote);
+        if (caHead is { IsValid: false })
         {
-            return new VerifyOutcome(false, from, to, 0, 0, from - 1, "the entry before the range is missing");
+            return Outcome(false, first, last, 0, 0, 0, $"the CA's newest checkpoint does not verify: {caHead.Problem}");
         }
 
-        var checkpoints = (await chain.CheckpointsAsync(caller.TenantId, from, to, ct)).ToDictionary(c => c.Sequence);
-        var key = checkpoints.Count == 0 ? null : await checkpointKeys.PublicKeyPemAsync(ct);
-        using var verifier = new ChainVerifier(caller.TenantId, from, previous, key);
-        await foreach (var entry in chain.RangeAsync(caller.TenantId, from, to, ct))
+        var tree = new CompactRange();
+        long checkedCheckpoints = 0;
+        await foreach (var leaf in logs.LeavesAsync(caller.TenantId, Log, 0, head.Size, ct))
         {
-            if (!verifier.Entry(entry.Sequence, entry.Canonical, entry.PreviousHash, entry.Hash)
-                || checkpoints.TryGetValue(entry.Sequence, out var checkpoint) && !verifier.CheckpointAt(entry.Sequence, verifier.RunningHash, checkpoint.Checkpoint, checkpoint.Signature))
+            var sequence = leaf.Index + 1;
+            if (leaf.Index != tree.Size)
             {
-                break;
+                return Outcome(false, first, last, tree.Size, checkedCheckpoints, tree.Size + 1, $"entry {tree.Size + 1} is missing");
+            }
+
+            var leafHash = MerkleHash.Leaf(leaf.Data);
+            if (leaf.StoredHash is null || !leafHash.AsSpan().SequenceEqual(leaf.StoredHash))
+            {
+                return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence, "its content does not match its leaf hash in the tree");
+            }
+
+            if (Leaves.ColumnsOf(Log, leaf.Data) is not { } columns || !Leaves.Agree(Log, leaf.Columns, columns))
+            {
+                return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence, "a served column differs from the entry's leaf");
+            }
+
+            tree.Append(leafHash);
+            if (checkpoints.TryGetValue(tree.Size, out var checkpoint))
+            {
+                var result = policy.Verify(checkpoint.Note);
+                if (!result.IsValid || result.Head!.Size != tree.Size || !result.Head.RootHash.AsSpan().SequenceEqual(tree.Root()))
+                {
+                    return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence,
+                        result.IsValid ? $"the entries up to {sequence} do not hash to the root signed for size {tree.Size}" : result.Problem!);
+                }
+
+                checkedCheckpoints++;
+            }
+
+            if (caHead?.Head is { } signed && signed.Size == tree.Size && !signed.RootHash.AsSpan().SequenceEqual(tree.Root()))
+            {
+                return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence, $"the entries up to {sequence} do not hash to the root the CA signed for size {signed.Size}");
             }
         }
 
-        if (verifier.Break is { } broken)
+        if (tree.Size != head.Size)
         {
-            return new VerifyOutcome(false, from, to, verifier.Entries, verifier.Checkpoints, broken.Sequence, broken.Reason);
+            return Outcome(false, first, last, tree.Size, checkedCheckpoints, tree.Size + 1, $"entry {tree.Size + 1} is missing");
         }
 
-        return verifier.Entries != to - from + 1
-            ? new VerifyOutcome(false, from, to, verifier.Entries, verifier.Checkpoints, from + verifier.Entries, $"entry {from + verifier.Entries} is missing")
-            : new VerifyOutcome(true, from, to, verifier.Entries, verifier.Checkpoints, 0, "");
+        if (!tree.Root().AsSpan().SequenceEqual(head.Root))
+        {
+            return Outcome(false, first, last, tree.Size, checkedCheckpoints, head.Size, "the log's head does not match its entries");
+        }
+
+        if (caHead?.Head is { } newest && newest.Size > head.Size)
+        {
+            return Outcome(false, first, last, tree.Size, checkedCheckpoints, head.Size + 1,
+                $"the CA signed {newest.Size} entries, the log holds {head.Size}: entries were removed or the log's state moved back");
+        }
+
+        return Outcome(true, first, last, tree.Size, checkedCheckpoints, 0, "");
     }
 
-    public async Task<(long Sequence, byte[] Hash, long LastCheckpointSequence)> HeadAsync(CancellationToken ct)
+    public async Task<(long Sequence, byte[] Root, long LastCheckpointSequence)> HeadAsync(CancellationToken ct)
     {
-        var (sequence, hash) = await chain.HeadAsync(caller.TenantId, ct);
-        var last = await chain.LastCheckpointAsync(caller.TenantId, ct);
-        return (sequence, hash, last?.Sequence ?? 0);
+        var head = await logs.HeadAsync(caller.TenantId, Log, ct);
+        var last = await logs.LastCheckpointAsync(caller.TenantId, Log, ct);
+        return (head?.Size ?? 0, head?.Root ?? MerkleHash.EmptyRoot, last?.Size ?? 0);
+    }
+
+    /// <summary>An entry as served, read from its leaf alone.</summary>
+    public static QueriedEntry Served(StoredLeaf leaf)
+    {
+        var hash = Convert.ToHexStringLower(MerkleHash.Leaf(leaf.Data));
+        var text = Encoding.UTF8.GetString(leaf.Data);
+        if (!CanonicalAuditEventReader.TryParse(leaf.Data, out var e))
+        {
+            // Served as found, so a damaged leaf shows instead of vanishing; verify names it.
+            return new QueriedEntry(leaf.Index + 1, leaf.EventId, leaf.Columns.OccurredAt, "", "", "", "", "", "the stored leaf is not a canonical audit event", "", text, hash);
+        }
+
+        return new QueriedEntry(leaf.Index + 1, e.EventId, e.OccurredAt, e.Action, e.Actor.UserId, e.Target.Type, e.Target.Id, e.Outcome.Result, e.Outcome.Reason, e.Service, text, hash);
     }
 
     private static string? Text(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Keyward.CertificateAuthority.Core;
 using Keyward.CertificateAuthority.V1;
@@ -9,7 +8,7 @@ using Microsoft.AspNetCore.Authorization;
 namespace Keyward.CertificateAuthority.Api;
 
 /// <summary>gRPC face of the CA: request → use case (Core/) → reply. HSM outages and refusals become statuses in the common interceptor.</summary>
-public sealed class CertificateAuthorityApi(TenantContext caller, CertificateIssuance issuance, TenantKeyUse keys) : V1.CertificateAuthority.CertificateAuthorityBase
+public sealed class CertificateAuthorityApi(TenantContext caller, CertificateIssuance issuance, TenantKeyUse keys, TreeHeadSigning treeHeads) : V1.CertificateAuthority.CertificateAuthorityBase
 {
     public override Task<WhoAmIResponse> WhoAmI(WhoAmIRequest request, ServerCallContext context) =>
         Task.FromResult(caller.Describe(CertificateAuthoritySetup.ServiceName));
@@ -27,10 +26,16 @@ public sealed class CertificateAuthorityApi(TenantContext caller, CertificateIss
     }
 
     [Authorize(Roles = KeywardRoles.Service)]
-    public override async Task<SignCheckpointResponse> SignCheckpoint(SignCheckpointRequest request, ServerCallContext context)
+    public override async Task<SignTreeHeadResponse> SignTreeHead(SignTreeHeadRequest request, ServerCallContext context)
     {
-        var (signature, keyId) = await keys.SignCheckpointAsync(request.Checkpoint.ToByteArray(), context.CancellationToken);
-        return new SignCheckpointResponse { Signature = ByteString.CopyFrom(signature), KeyId = keyId, Algorithm = TenantKeyUse.CheckpointAlgorithm };
+        var (note, fingerprint) = await treeHeads.SignAsync(request.Checkpoint, request.ConsistencyProof.Select(p => p.ToByteArray()).ToList(), context.CancellationToken);
+        return new SignTreeHeadResponse { SignedNote = note, KeyFingerprint = fingerprint };
+    }
+
+    public override async Task<LatestTreeHead> GetLatestTreeHead(GetLatestTreeHeadRequest request, ServerCallContext context)
+    {
+        var head = await treeHeads.LatestAsync(request.Origin, context.CancellationToken);
+        return new LatestTreeHead { SignedNote = head?.SignedNote ?? "", Size = head?.Size ?? 0 };
     }
 
     public override async Task<CheckpointKey> GetCheckpointKey(GetCheckpointKeyRequest request, ServerCallContext context)

@@ -6,28 +6,14 @@ using Keyward.Common.V1;
 
 namespace Keyward.CertificateAuthority.Core;
 
-/// <summary>The tenant's public keys, and checkpoint signatures with the tenant's checkpoint key. A key made on first use is audited.</summary>
+/// <summary>The tenant's public keys, the checkpoint (log) key's public half. A key made on first use is audited.</summary>
 public sealed class TenantKeyUse(TenantContext caller, ITenantKeys keys, IAuditTrail audit)
 {
     public const string CheckpointAlgorithm = "ecdsa-p256-sha256";
 
-    private const int MaxCheckpointLength = 64 * 1024;
-
     public async Task<TenantKey> ServerKeyAsync(CancellationToken ct) => await UseAsync(keys.CertificateKey(caller.TenantId), "certificates", ct);
 
     public async Task<TenantKey> CheckpointKeyAsync(CancellationToken ct) => await UseAsync(keys.CheckpointKey(caller.TenantId), "checkpoints", ct);
-
-    /// <summary>Signs an audit checkpoint (the audit service's service identity only; the API checks the role).</summary>
-    public async Task<(byte[] Signature, string KeyId)> SignCheckpointAsync(byte[] checkpoint, CancellationToken ct)
-    {
-        if (checkpoint.Length is 0 or > MaxCheckpointLength)
-        {
-            throw Refusal.Invalid(RefusalReason.CheckpointInvalid, "a checkpoint must be 1 byte to 64 KiB long");
-        }
-
-        var key = await CheckpointKeyAsync(ct);
-        return (key.SignSha256(checkpoint), key.KeyId);
-    }
 
     /// <summary>The audit record of a key this lookup generated in the HSM, if it did.</summary>
     public static IEnumerable<AuditRecord> Generated(KeyLookup lookup, string purpose) => lookup.GeneratedNow

@@ -7,7 +7,7 @@ namespace Keyward.Common.Hosting;
 
 /// <summary>
 /// What a plain HTTP endpoint (not gRPC: those go through <see cref="Grpc.RefusalInterceptor"/>) answers when it
-/// throws: an outage 503 with Retry-After, anything else 500 with a correlation id, the exception only in the log.
+/// throws: a refusal its 4xx with the reason, an outage 503 with Retry-After, anything else 500 with a correlation id, the exception only in the log.
 /// </summary>
 public sealed class FaultResponses(ILogger<FaultResponses> logger) : IExceptionHandler
 {
@@ -16,6 +16,22 @@ public sealed class FaultResponses(ILogger<FaultResponses> logger) : IExceptionH
         if (context.Response.HasStarted)
         {
             return false;
+        }
+
+        if (exception is Refusal refusal)
+        {
+            // The same statuses gRPC JSON transcoding gives these kinds, so REST callers see one convention.
+            context.Response.StatusCode = refusal.Kind switch
+            {
+                RefusalKind.InvalidArgument => StatusCodes.Status400BadRequest,
+                RefusalKind.NotFound => StatusCodes.Status404NotFound,
+                RefusalKind.AlreadyExists => StatusCodes.Status409Conflict,
+                RefusalKind.PermissionDenied => StatusCodes.Status403Forbidden,
+                RefusalKind.FailedPrecondition => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status429TooManyRequests,
+            };
+            await context.Response.WriteAsJsonAsync(new { error = RefusalReasons.Name(refusal.Reason), message = refusal.Message }, cancellationToken);
+            return true;
         }
 
         if (Faults.Outage(exception) is { } reason)

@@ -35,6 +35,14 @@ public static class MessagingDefaults
                     host.Password(broker.Password);
                     host.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
                 });
+                // The broker checks user_id against the connection's user, so a consumer can trust who published.
+                rabbit.ConfigurePublish(publish => publish.UseExecute(send =>
+                {
+                    if (send.TryGetPayload<RabbitMqSendContext>(out var rabbitSend))
+                    {
+                        rabbitSend.BasicProperties.UserId = broker.User;
+                    }
+                }));
                 rabbit.ConfigureEndpoints(context);
             });
         });

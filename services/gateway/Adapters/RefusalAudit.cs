@@ -1,49 +1,90 @@
 using Keyward.AuditTrail;
 using Keyward.Common.Audit;
 using Keyward.Common.Auth;
+using Keyward.Gateway.Core;
 using Marten;
 
 namespace Keyward.Gateway.Adapters;
 
 /// <summary>
-/// Puts refused tokens that name a known tenant into that tenant's audit trail (through the outbox), so an
-/// auditor sees expired or forged tokens aimed at the tenant. A token naming no known tenant has no trail
-/// to go to and is only logged. The claimed subject is recorded as unverified.
+/// Counts refused tokens that name a known tenant (a token naming no known tenant has no trail to go to and is
+/// only logged); <see cref="RefusalAuditFlusher"/> writes each closed window as one row in that tenant's trail.
 /// </summary>
-public sealed class RefusalAudit(IDocumentStore store, TimeProvider clock, ILogger<RefusalAudit> logger) : IRefusedTokenObserver
+public sealed class RefusalAudit(RefusedTokenTally tally, TimeProvider clock, ILogger<RefusalAudit> logger) : IRefusedTokenObserver
 {
-    public async Task RefusedAsync(HttpContext context, TokenCheck refusal)
+    public Task RefusedAsync(HttpContext context, TokenCheck refusal)
     {
         if (refusal.ClaimedTenant is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var auditEvent = new AuditEvent
+        if (!tally.Count(refusal.ClaimedTenant, context.Connection.RemoteIpAddress?.ToString() ?? "", refusal.ClaimedSubject, refusal.Error ?? "refused",
+                context.Request.Headers.UserAgent.ToString(), $"{context.Request.Method} {context.Request.Path.Value}", clock.GetUtcNow()))
         {
-            EventId = Guid.CreateVersion7(clock.GetUtcNow()),
-            TenantId = refusal.ClaimedTenant,
-            OccurredAt = clock.GetUtcNow(),
-            Actor = new AuditActor(refusal.ClaimedSubject ?? "", [], context.Connection.RemoteIpAddress?.ToString(), Truncate(context.Request.Headers.UserAgent.ToString())),
-            Action = "auth.token.refused",
-            Target = new AuditTarget("endpoint", $"{context.Request.Method} {Truncate(context.Request.Path.Value)}"),
-            Outcome = AuditOutcome.Denied(refusal.Error ?? "refused"),
-            Details = new Dictionary<string, string> { ["subject_verified"] = "false" },
-            TraceId = System.Diagnostics.Activity.Current?.TraceId.ToString(),
-            Service = GatewaySetup.ServiceName,
-        };
+            logger.LogWarning("Too many sources refused at once: a refused token for tenant {TenantId} is counted in the log only", refusal.ClaimedTenant);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Writes closed refused-token windows into the tenants' trails through the outbox (and the open ones on shutdown).</summary>
+public sealed class RefusalAuditFlusher(RefusedTokenTally tally, IDocumentStore store, TimeProvider clock, ILogger<RefusalAuditFlusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         try
         {
-            await using var session = store.LightweightSession(refusal.ClaimedTenant);
-            AuditRecorder.Enqueue(session, auditEvent);
-            await session.SaveChangesAsync(context.RequestAborted);
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync(tally.TakeClosed(clock.GetUtcNow()), stoppingToken);
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // The request is refused either way; a database outage must not turn a 401 into a 500.
-            logger.LogWarning("Could not record a refused token for tenant {TenantId}: {Reason}", refusal.ClaimedTenant, e.Message);
+            await FlushAsync(tally.TakeClosed(clock.GetUtcNow(), all: true), CancellationToken.None);
         }
     }
 
-    private static string? Truncate(string? value) => string.IsNullOrEmpty(value) ? value : value.Length <= 256 ? value : value[..256];
+    private async Task FlushAsync(IReadOnlyList<RefusedTokenWindow> windows, CancellationToken ct)
+    {
+        foreach (var tenant in windows.GroupBy(w => w.TenantId))
+        {
+            try
+            {
+                await using var session = store.LightweightSession(tenant.Key);
+                foreach (var window in tenant)
+                {
+                    AuditRecorder.Enqueue(session, Row(window));
+                }
+
+                await session.SaveChangesAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The requests were refused either way; a database outage costs this count, never a 401 turned 500.
+                logger.LogWarning("Could not record {Count} refused-token windows for tenant {TenantId}: {Reason}", tenant.Count(), tenant.Key, e.Message);
+            }
+        }
+    }
+
+    private AuditEvent Row(RefusedTokenWindow w) => new()
+    {
+        EventId = Guid.CreateVersion7(w.Opened),
+        TenantId = w.TenantId,
+        OccurredAt = w.Opened,
+        Actor = new AuditActor(w.Subject, [], w.Source.Length == 0 ? null : w.Source, w.UserAgent.Length == 0 ? null : w.UserAgent),
+        Action = "auth.token.refused",
+        Target = new AuditTarget("endpoint", w.Endpoint),
+        Outcome = AuditOutcome.Denied(w.Reason),
+        Details = new Dictionary<string, string>
+        {
+            ["subject_verified"] = "false",
+            ["count"] = w.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["window_seconds"] = ((int)Math.Ceiling((clock.GetUtcNow() - w.Opened).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        },
+        Service = GatewaySetup.ServiceName,
+    };
 }

@@ -55,6 +55,8 @@ public static class ProxyRoutes
             {
                 routes.Add(Route($"{backend.Name}-rest", backend, new RouteMatch { Path = $"/v1/{backend.RestPrefix}/{{**rest}}" }));
             }
+
+            routes.AddRange(backend.AlsoServes.Select((path, i) => Route($"{backend.Name}-also-{i}", backend, new RouteMatch { Path = path }) with { Order = -1 }));
             // Ordered before the gateway's own health service, which answers when the header is absent.
             routes.Add(Route($"{backend.Name}-health", backend, new RouteMatch
             {

@@ -14,6 +14,9 @@ public sealed record Backend(string Name, string ProtoPackage, string RestPrefix
 
     public IReadOnlyList<string>? RestPaths { get; init; }
 
+    /// <summary>REST path patterns outside the service's own prefix that it answers (more specific than the owner's catch-all).</summary>
+    public IReadOnlyList<string> AlsoServes { get; init; } = [];
+
     /// <summary>The header that sends <c>grpc.health.v1.Health</c> calls to one backend instead of the gateway.</summary>
     public const string ServiceHeader = "keyward-service";
 
@@ -33,6 +36,7 @@ public sealed record Backend(string Name, string ProtoPackage, string RestPrefix
         },
         new("keyserver", "keyward.keyserver.v1", "keys"),
         new("metadata", "keyward.metadata.v1", "folders"),
-        new("audit", "keyward.audit.v1", "audit"),
+        // The audit service keeps both of a tenant's logs: the audit trail and key transparency.
+        new("audit", "keyward.audit.v1", "audit") { AlsoServes = ["/v1/keys/transparency/{**rest}"] },
     ];
 }

@@ -21,7 +21,12 @@ public sealed class PrivateKeys(KeyContext context)
 
         await context.RefuseIfExistsAsync<StoredPrivateKey>(Refused, Own, ct);
         var stored = new StoredPrivateKey { Id = context.Caller.UserId, Blob = blob!, CreatedAt = context.Now };
-        var details = new Dictionary<string, string> { ["size"] = blob!.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        // The blob's hash (of ciphertext, never the key) goes into key transparency, so a device can tell its own blob from a swapped one.
+        var details = new Dictionary<string, string>
+        {
+            ["size"] = blob!.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(blob))),
+        };
         await context.InsertOnceAsync(stored, new AuditRecord("keys.private_key.stored", Own, AuditOutcome.Success, details), Refused, ct);
         return stored;
     }

@@ -16,6 +16,9 @@ public sealed class TestTenants
     /// <summary>A tenant whose audit chain tests tamper with; nothing else uses it.</summary>
     public const string TenantC = "tenant-c";
 
+    /// <summary>A tenant with no users: the tests that have the CA sign made-up tree heads use its keys log, which nothing else writes.</summary>
+    public const string TenantD = "tenant-d";
+
     private readonly Dictionary<string, (string Issuer, SigningCredentials Credentials, string PublicKeyPem)> _tenants = new();
 
     public TestTenants(StackSettings stack)
@@ -24,7 +27,7 @@ public sealed class TestTenants
         var devKey = RSA.Create();
         devKey.ImportFromPem(File.ReadAllText(stack.DevJwtPrivateKey));
         _tenants[stack.DevTenant] = (stack.DevIssuer, new SigningCredentials(new RsaSecurityKey(devKey), SecurityAlgorithms.RsaSha256), File.ReadAllText(stack.DevJwtPublicKey));
-        foreach (var id in new[] { TenantA, TenantB, TenantC })
+        foreach (var id in new[] { TenantA, TenantB, TenantC, TenantD })
         {
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             _tenants[id] = ($"https://{id}.test", new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), key.ExportSubjectPublicKeyInfoPem());
@@ -83,4 +86,10 @@ public sealed class TestTenants
             SigningCredentials = credentials,
         });
     }
+}
+
+/// <summary>The witness the system under test is configured to accept cosignatures from (Keyward:Transparency:Witnesses).</summary>
+public static class TestWitness
+{
+    public static Keyward.Transparency.Cosigner Cosigner { get; } = new("witness.test/w1", SHA256.HashData("keyward test witness"u8.ToArray()));
 }

@@ -1,3 +1,5 @@
+using Keyward.Tests.Shared;
+using Keyward.Transparency;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -67,35 +69,63 @@ public sealed class HsmKeyTests(KeywardSystem system)
         });
     }
 
-    [Fact]
-    public async Task A_checkpoint_signature_verifies_with_the_served_checkpoint_key()
+    private static readonly string LabOrigin = $"keyward.local/{TestTenants.TenantD}/keys";
+
+    private static (TreeHead Head, MemoryNodes Nodes) Tree(int size, int forkAt = -1)
     {
-        var ca = Ca(TestTenants.TenantB);
-        var checkpoint = "keyward checkpoint v1\ntenant-b\n42\nabcdef\n"u8.ToArray();
+        var nodes = new MemoryNodes();
+        var tree = new CompactRange();
+        for (var i = 0; i < size; i++)
+        {
+            tree.Append(MerkleHash.Leaf(System.Text.Encoding.UTF8.GetBytes(i == forkAt ? "forged" : $"leaf {i}")), (n, h) => nodes.All[n] = h);
+        }
 
-        var service = new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Tenants.ServiceToken(TestTenants.TenantB)}" } };
-        var signed = await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFrom(checkpoint) }, service);
-        var key = await ca.GetCheckpointKeyAsync(new GetCheckpointKeyRequest(), Auth(TestTenants.TenantB));
-
-        using var ec = ECDsa.Create();
-        ec.ImportFromPem(key.PublicKeyPem);
-        Assert.Equal("ecdsa-p256-sha256", signed.Algorithm);
-        Assert.Equal(key.KeyId, signed.KeyId);
-        Assert.True(ec.VerifyData(checkpoint, signed.Signature.ToByteArray(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        return (new TreeHead(LabOrigin, size, tree.Root()), nodes);
     }
 
-    [Fact]
-    public async Task Only_a_service_may_have_checkpoints_signed_and_a_tenant_cannot_claim_to_be_one()
+    private static SignTreeHeadRequest Request(TreeHead head, IEnumerable<byte[]>? proof = null)
     {
-        var ca = Ca(TestTenants.TenantB);
-        var claimed = await Assert.ThrowsAsync<RpcException>(async () =>
-            await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFromUtf8("x") }, Auth(TestTenants.TenantB, "user,service")));
-        Assert.Equal(StatusCode.PermissionDenied, claimed.StatusCode);
+        var request = new SignTreeHeadRequest { Checkpoint = head.ToBody() };
+        request.ConsistencyProof.AddRange((proof ?? []).Select(Google.Protobuf.ByteString.CopyFrom));
+        return request;
+    }
 
-        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
-            await ca.SignCheckpointAsync(new SignCheckpointRequest { Checkpoint = Google.Protobuf.ByteString.CopyFromUtf8("x") }, Auth(TestTenants.TenantB, "user,admin")));
+    /// <summary>
+    /// A database writer who controls the audit service's tables, playing the audit service (it holds the service
+    /// identity): the CA signs only well-formed checkpoints of the caller's tenant, and never a tree that shrinks,
+    /// forks or does not extend the one it signed last. Its signature verifies with the served log key.
+    /// </summary>
+    [Fact]
+    public async Task The_CA_signs_a_growing_log_and_refuses_a_shrunk_forked_or_foreign_tree_head()
+    {
+        var ca = Ca(TestTenants.TenantD);
+        var service = new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Tenants.ServiceToken(TestTenants.TenantD)}" } };
+        var latest = await ca.GetLatestTreeHeadAsync(new GetLatestTreeHeadRequest { Origin = LabOrigin }, service);
+        Assert.True(latest.Size == 0, "the lab tenant's keys log must be fresh (scripts/test starts from an empty database)");
 
-        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        var (five, _) = Tree(5);
+        var signed = await ca.SignTreeHeadAsync(Request(five), service);
+        var key = await ca.GetCheckpointKeyAsync(new GetCheckpointKeyRequest(), Auth(TestTenants.TenantD));
+        var verified = new CheckpointPolicy(LabOrigin, EcdsaNoteVerifier.FromPem(LabOrigin, key.PublicKeyPem)).Verify(signed.SignedNote);
+        Assert.True(verified.IsValid, verified.Problem);
+        Assert.Equal(key.KeyId, signed.KeyFingerprint);
+
+        async Task<RpcException> Refused(SignTreeHeadRequest request, Grpc.Core.Metadata? headers = null) =>
+            await Assert.ThrowsAsync<RpcException>(async () => await ca.SignTreeHeadAsync(request, headers ?? service));
+
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(Request(Tree(3).Head))).StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(Request(Tree(5, forkAt: 2).Head))).StatusCode);
+        var (forked, forkedNodes) = Tree(8, forkAt: 1);
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(Request(forked, await MerkleProofs.ConsistencyAsync(forkedNodes, 5, 8, default)))).StatusCode);
+        var (eight, eightNodes) = Tree(8);
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(Request(eight))).StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, (await Refused(new SignTreeHeadRequest { Checkpoint = "keyward checkpoint v1\ntenant-d\n42\nabcdef\n" })).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Request(new TreeHead($"keyward.local/{TestTenants.TenantA}/keys", 9, eight.RootHash)))).StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, (await Refused(Request(eight), Auth(TestTenants.TenantD, "user,admin"))).StatusCode);
+
+        var grown = await ca.SignTreeHeadAsync(Request(eight, await MerkleProofs.ConsistencyAsync(eightNodes, 5, 8, default)), service);
+        Assert.StartsWith(eight.ToBody(), grown.SignedNote);
+        Assert.Equal(8, (await ca.GetLatestTreeHeadAsync(new GetLatestTreeHeadRequest { Origin = LabOrigin }, service)).Size);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Keyward.Audit.Core;
 using Keyward.AuditTrail;
+using Keyward.Transparency;
 
 namespace Keyward.UnitTests.AuditTrail;
 
@@ -41,97 +42,69 @@ public sealed class ChainTests
     }
 
     [Fact]
-    public void Each_hash_is_SHA256_of_the_previous_hash_and_the_canonical_bytes()
+    public void Canonical_bytes_read_back_to_the_same_event_and_nothing_else_does()
     {
         var canonical = CanonicalAuditEvent.ToBytes(Event(0));
 
-        var hash = ChainHash.Next(ChainHash.Genesis, canonical);
-
-        Assert.Equal(SHA256.HashData([.. new byte[32], .. canonical]), hash);
+        Assert.True(CanonicalAuditEventReader.TryParse(canonical, out var read));
+        Assert.Equal(canonical, CanonicalAuditEvent.ToBytes(read));
+        Assert.False(CanonicalAuditEventReader.TryParse(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(canonical).Replace("{\"action\"", "{ \"action\"")), out _));
+        Assert.False(CanonicalAuditEventReader.TryParse("{}"u8, out _));
     }
 
     [Fact]
-    public void A_batch_is_chained_in_time_order_without_redelivered_or_repeated_events()
+    public void A_batch_is_logged_without_redelivered_or_repeated_events_and_identity_events_go_to_the_keys_log()
     {
         var early = Event(1);
-        var late = Event(2);
+        var late = Event(2, "keys.certificate.issued") with { Details = new Dictionary<string, string> { ["fingerprint_sha256"] = "ab12" } };
         var already = Event(3);
+        var head = LogIntegration.Integrate(null, Enumerable.Range(10, 41).Select(i => Leaves.Audit(Event(i))), new HashSet<Guid>()).State;
 
-        var entries = ChainAppend.Entries(41, ChainHash.Genesis, [late, early, late, already], new HashSet<Guid> { already.EventId });
+        var batch = LogIntegration.Integrate(head, new[] { early, late, late, already }.Select(Leaves.Audit), new HashSet<Guid> { already.EventId });
 
-        Assert.Equal([42L, 43L], entries.Select(e => e.Sequence));
-        Assert.Equal([early.EventId, late.EventId], entries.Select(e => e.Event.EventId));
-        Assert.Equal(entries[0].Hash, entries[1].PreviousHash);
+        Assert.Equal(41, batch.FirstIndex);
+        Assert.Equal([early.EventId, late.EventId], batch.Leaves.Select(l => l.EventId));
+        Assert.Equal(43, batch.State.Size);
+        Assert.Contains(batch.Nodes, n => n.Node == new NodeId(1, 20));
+        Assert.Null(Leaves.Identity(early));
+        var identity = Leaves.Identity(late)!;
+        Assert.True(IdentityEntry.TryParse(identity.Data, out var entry));
+        Assert.Equal(("alice", "ab12", "keys.certificate.issued"), (entry.User, entry.Subject, entry.Action));
+        Assert.True(Leaves.Agree(LogOrigins.KeysLog, identity.Columns, Leaves.ColumnsOf(LogOrigins.KeysLog, identity.Data)!));
     }
 
     [Fact]
-    public void The_verifier_accepts_an_intact_stretch_and_finds_a_changed_entry_a_gap_and_a_broken_link()
-    {
-        var entries = ChainAppend.Entries(0, ChainHash.Genesis, Enumerable.Range(0, 5).Select(i => Event(i)), new HashSet<Guid>());
-
-        Assert.Null(Verify(entries));
-
-        var changed = entries.ToList();
-        changed[2] = changed[2] with { Canonical = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(changed[2].Canonical).Replace("success", "denied")) };
-        Assert.Equal(new ChainBreak(3, "its hash does not match its content"), Verify(changed));
-
-        Assert.Equal(new ChainBreak(3, "entry 3 is missing (found 4)"), Verify(entries.Where(e => e.Sequence != 3).ToList()));
-
-        var relinked = entries.ToList();
-        relinked[3] = relinked[3] with { PreviousHash = new byte[32] };
-        Assert.Equal(4, Verify(relinked)!.Sequence);
-    }
-
-    [Fact]
-    public void A_checkpoint_must_be_signed_by_the_tenant_key_and_match_the_chain()
+    public void An_export_verifies_offline_against_the_pinned_key_only_and_a_truncated_or_edited_one_does_not()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var entries = ChainAppend.Entries(0, ChainHash.Genesis, [Event(0), Event(1)], new HashSet<Guid>());
-        var checkpoint = new Checkpoint("acme", 2, entries[1].Hash, T0).ToBytes();
-        var signature = key.SignData(checkpoint, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-
-        using var verifier = new ChainVerifier("acme", 1, ChainHash.Genesis, key.ExportSubjectPublicKeyInfoPem());
-        foreach (var entry in entries)
+        const string Origin = "keyward.test/acme/audit";
+        var leaves = Enumerable.Range(0, 6).Select(i => CanonicalAuditEvent.ToBytes(Event(i))).ToList();
+        var tree = new CompactRange();
+        var lines = new List<string>();
+        for (var i = 0; i < leaves.Count; i++)
         {
-            Assert.True(verifier.Entry(entry.Sequence, entry.Canonical, entry.PreviousHash, entry.Hash));
-        }
-
-        Assert.True(verifier.CheckpointAt(2, verifier.RunningHash, checkpoint, signature));
-        Assert.False(new ChainVerifier("acme", 1, ChainHash.Genesis, ECDsa.Create().ExportSubjectPublicKeyInfoPem()).CheckpointAt(2, entries[1].Hash, checkpoint, signature));
-        Assert.True(Checkpoint.TryParse(checkpoint, out var parsed));
-        Assert.Equal(2, parsed.Sequence);
-        Assert.False(Checkpoint.TryParse(Encoding.UTF8.GetBytes("keyward-audit-checkpoint/v1\nacme\n2\nzz\nnow\n"), out _));
-    }
-
-    [Fact]
-    public void An_export_verifies_offline_and_a_truncated_one_does_not()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var entries = ChainAppend.Entries(0, ChainHash.Genesis, Enumerable.Range(0, 4).Select(i => Event(i)), new HashSet<Guid>());
-        var checkpoint = new Checkpoint("acme", 4, entries[3].Hash, T0).ToBytes();
-        var lines = new List<string> { AuditExport.Header("acme", 1, 4, ChainHash.Genesis, key.ExportSubjectPublicKeyInfoPem(), "kid") };
-        lines.AddRange(entries.Select(e => AuditExport.Entry(e.Sequence, e.Event.EventId, e.Canonical, e.PreviousHash, e.Hash)));
-        lines.Add(AuditExport.CheckpointRecord(4, entries[3].Hash, T0, checkpoint, key.SignData(checkpoint, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence), "kid"));
-
-        var valid = AuditExport.Verify(new StringReader(string.Join('\n', lines)));
-        var truncated = AuditExport.Verify(new StringReader(string.Join('\n', lines.Take(3))));
-
-        Assert.Equal("VALID: tenant acme, entries 1..4, 1 signed checkpoint(s)", valid.Summary);
-        Assert.Equal("BROKEN at entry 3: the export ends at entry 2, its header promises 4", truncated.Summary);
-        Assert.False(AuditExport.Verify(new StringReader("not an export")).IsValid);
-    }
-
-    private static ChainBreak? Verify(IReadOnlyList<ChainEntry> entries)
-    {
-        using var verifier = new ChainVerifier("acme", 1, ChainHash.Genesis, null);
-        foreach (var entry in entries)
-        {
-            if (!verifier.Entry(entry.Sequence, entry.Canonical, entry.PreviousHash, entry.Hash))
+            lines.Add(AuditExport.Leaf(i, leaves[i]));
+            tree.Append(MerkleHash.Leaf(leaves[i]));
+            if (i is 3 or 5)
             {
-                break;
+                var body = new TreeHead(Origin, tree.Size, tree.Root()).ToBody();
+                var signature = key.SignData(Encoding.UTF8.GetBytes(body), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+                var note = new SignedNote(body, [new NoteSignature(Origin, EcdsaNoteVerifier.KeyIdOf(key.ExportSubjectPublicKeyInfo()), signature)]).ToString();
+                lines.Add(AuditExport.CheckpointRecord(tree.Size, note));
             }
         }
 
-        return verifier.Break;
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+        string Export(IEnumerable<string> body) => string.Join('\n', [AuditExport.Header(Origin, 0, 6, [], key.ExportSubjectPublicKeyInfoPem(), fingerprint), .. body]);
+
+        Assert.StartsWith("VALID: log keyward.test/acme/audit", AuditExport.Verify(new StringReader(Export(lines)), null, fingerprint).Summary);
+        Assert.Equal("BROKEN at leaf 0: no log key is pinned: pass the tenant's log key or its fingerprint (an export cannot vouch for itself)",
+            AuditExport.Verify(new StringReader(Export(lines)), null, null).Summary);
+        Assert.StartsWith("BROKEN at leaf 0: the export's log key", AuditExport.Verify(new StringReader(Export(lines)), null, new string('0', 64)).Summary);
+        Assert.StartsWith("BROKEN at leaf 3: the export ends before leaf 3", AuditExport.Verify(new StringReader(Export(lines.Take(3))), null, fingerprint).Summary);
+        var edited = lines.ToList();
+        edited[1] = edited[1].Replace("success", "denied");
+        Assert.StartsWith("BROKEN at leaf 3: the leaves up to 3 do not hash", AuditExport.Verify(new StringReader(Export(edited)), null, fingerprint).Summary);
+        Assert.False(AuditExport.Verify(new StringReader("not an export"), null, fingerprint).IsValid);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Keyward.Tests.Shared;
 using Keyward.Transparency;
 
 namespace Keyward.UnitTests.Transparency;

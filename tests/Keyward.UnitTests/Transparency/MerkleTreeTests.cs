@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Keyward.Tests.Shared;
 using Keyward.Transparency;
 
 namespace Keyward.UnitTests.Transparency;
@@ -131,12 +132,4 @@ public sealed class MerkleTreeTests
     }
 
     private static string[] Hex(byte[][] hashes) => hashes.Select(Convert.ToHexStringLower).ToArray();
-}
-
-internal sealed class MemoryNodes : ILogNodes
-{
-    public Dictionary<NodeId, byte[]> All { get; } = [];
-
-    public Task<IReadOnlyDictionary<NodeId, byte[]>> ReadAsync(IReadOnlyCollection<NodeId> nodes, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<NodeId, byte[]>>(nodes.ToDictionary(n => n, n => All[n]));
 }

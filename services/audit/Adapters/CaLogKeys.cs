@@ -1,0 +1,18 @@
+using Keyward.Audit.Core;
+using Keyward.CertificateAuthority.V1;
+using CaClient = Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient;
+
+namespace Keyward.Audit.Adapters;
+
+/// <summary>The log key and the CA's own record of what it signed, asked with the caller's own token.</summary>
+public sealed class CaLogKeys(CaClient ca) : ILogKeys
+{
+    public async Task<string> PublicKeyPemAsync(CancellationToken cancellationToken) =>
+        (await ca.GetCheckpointKeyAsync(new GetCheckpointKeyRequest(), cancellationToken: cancellationToken)).PublicKeyPem;
+
+    public async Task<string?> LatestSignedAsync(string origin, CancellationToken cancellationToken)
+    {
+        var latest = await ca.GetLatestTreeHeadAsync(new GetLatestTreeHeadRequest { Origin = origin }, cancellationToken: cancellationToken);
+        return latest.SignedNote.Length == 0 ? null : latest.SignedNote;
+    }
+}
