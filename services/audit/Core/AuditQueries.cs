@@ -56,7 +56,7 @@ public sealed class AuditQueries(TenantContext caller, ILogReader logs, ILogKeys
     }
 
     /// <summary>
-    /// Re-hashes the whole log from its first leaf: every leaf against its stored hash and its filter columns, the
+    /// Re-hashes the log over the range (default: all of it): every leaf against its stored hash and its filter columns, the
     /// root at every stored checkpoint against that checkpoint (signed by the log key, pinned when configured or
     /// asked), the head against the leaves, and finally the newest head the CA signed — which the CA keeps in its
     /// own database, so removing the tail or moving the state back here is found even with the checkpoints gone.
@@ -89,25 +89,34 @@ public sealed class AuditQueries(TenantContext caller, ILogReader logs, ILogKeys
             return Outcome(false, first, last, 0, 0, 0, $"the CA's newest checkpoint does not verify: {caHead.Problem}");
         }
 
-        var tree = new CompactRange();
+        // A range starts from the tree's edge before it (read from the stored nodes; a lie there shows as a root no signature covers).
+        var start = Math.Min(first - 1, last);
+        var edge = CompactRange.EdgeOf(start).ToList();
+        var edgeHashes = edge.Count == 0 ? new Dictionary<NodeId, byte[]>() : await logs.Nodes(caller.TenantId, Log).ReadAsync(edge, ct);
+        if (edge.Any(n => !edgeHashes.ContainsKey(n)))
+        {
+            return Outcome(false, first, last, 0, 0, first, "the tree nodes before the range are missing");
+        }
+
+        var tree = CompactRange.FromBytes(start, edge.SelectMany(n => edgeHashes[n]).ToArray());
         long checkedCheckpoints = 0;
-        await foreach (var leaf in logs.LeavesAsync(caller.TenantId, Log, 0, head.Size, ct))
+        await foreach (var leaf in logs.LeavesAsync(caller.TenantId, Log, start, last, ct))
         {
             var sequence = leaf.Index + 1;
             if (leaf.Index != tree.Size)
             {
-                return Outcome(false, first, last, tree.Size, checkedCheckpoints, tree.Size + 1, $"entry {tree.Size + 1} is missing");
+                return Outcome(false, first, last, tree.Size - start, checkedCheckpoints, tree.Size + 1, $"entry {tree.Size + 1} is missing");
             }
 
             var leafHash = MerkleHash.Leaf(leaf.Data);
             if (leaf.StoredHash is null || !leafHash.AsSpan().SequenceEqual(leaf.StoredHash))
             {
-                return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence, "its content does not match its leaf hash in the tree");
+                return Outcome(false, first, last, tree.Size - start, checkedCheckpoints, sequence, "its content does not match its leaf hash in the tree");
             }
 
             if (Leaves.ColumnsOf(Log, leaf.Data) is not { } columns || !Leaves.Agree(Log, leaf.Columns, columns))
             {
-                return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence, "a served column differs from the entry's leaf");
+                return Outcome(false, first, last, tree.Size - start, checkedCheckpoints, sequence, "a served column differs from the entry's leaf");
             }
 
             tree.Append(leafHash);
@@ -116,7 +125,7 @@ public sealed class AuditQueries(TenantContext caller, ILogReader logs, ILogKeys
                 var result = policy.Verify(checkpoint.Note);
                 if (!result.IsValid || result.Head!.Size != tree.Size || !result.Head.RootHash.AsSpan().SequenceEqual(tree.Root()))
                 {
-                    return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence,
+                    return Outcome(false, first, last, tree.Size - start, checkedCheckpoints, sequence,
                         result.IsValid ? $"the entries up to {sequence} do not hash to the root signed for size {tree.Size}" : result.Problem!);
                 }
 
@@ -125,27 +134,28 @@ public sealed class AuditQueries(TenantContext caller, ILogReader logs, ILogKeys
 
             if (caHead?.Head is { } signed && signed.Size == tree.Size && !signed.RootHash.AsSpan().SequenceEqual(tree.Root()))
             {
-                return Outcome(false, first, last, tree.Size, checkedCheckpoints, sequence, $"the entries up to {sequence} do not hash to the root the CA signed for size {signed.Size}");
+                return Outcome(false, first, last, tree.Size - start, checkedCheckpoints, sequence, $"the entries up to {sequence} do not hash to the root the CA signed for size {signed.Size}");
             }
         }
 
-        if (tree.Size != head.Size)
+        var entries = tree.Size - start;
+        if (tree.Size != last)
         {
-            return Outcome(false, first, last, tree.Size, checkedCheckpoints, tree.Size + 1, $"entry {tree.Size + 1} is missing");
+            return Outcome(false, first, last, entries, checkedCheckpoints, tree.Size + 1, $"entry {tree.Size + 1} is missing");
         }
 
-        if (!tree.Root().AsSpan().SequenceEqual(head.Root))
+        if (last == head.Size && !tree.Root().AsSpan().SequenceEqual(head.Root))
         {
-            return Outcome(false, first, last, tree.Size, checkedCheckpoints, head.Size, "the log's head does not match its entries");
+            return Outcome(false, first, last, entries, checkedCheckpoints, head.Size, "the log's head does not match its entries");
         }
 
         if (caHead?.Head is { } newest && newest.Size > head.Size)
         {
-            return Outcome(false, first, last, tree.Size, checkedCheckpoints, head.Size + 1,
+            return Outcome(false, first, last, entries, checkedCheckpoints, head.Size + 1,
                 $"the CA signed {newest.Size} entries, the log holds {head.Size}: entries were removed or the log's state moved back");
         }
 
-        return Outcome(true, first, last, tree.Size, checkedCheckpoints, 0, "");
+        return Outcome(true, first, last, entries, checkedCheckpoints, 0, "");
     }
 
     public async Task<(long Sequence, byte[] Root, long LastCheckpointSequence)> HeadAsync(CancellationToken ct)

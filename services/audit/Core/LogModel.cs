@@ -43,8 +43,11 @@ public static class Leaves
         _ => null,
     };
 
-    /// <summary>Columns agree with the leaf (the keys log's service column is the publisher's, not in the leaf).</summary>
+    /// <summary>
+    /// Columns agree with the leaf (the keys log's service column is the publisher's, not in the leaf; PostgreSQL keeps
+    /// times to the microsecond, the leaf to 100 ns).
+    /// </summary>
     public static bool Agree(string log, LeafColumns stored, LeafColumns fromLeaf) =>
-        stored.OccurredAt == fromLeaf.OccurredAt && stored.Action == fromLeaf.Action && stored.Actor == fromLeaf.Actor && stored.TargetType == fromLeaf.TargetType
+        stored.OccurredAt.UtcTicks / 10 == fromLeaf.OccurredAt.UtcTicks / 10 && stored.Action == fromLeaf.Action && stored.Actor == fromLeaf.Actor && stored.TargetType == fromLeaf.TargetType
         && stored.TargetId == fromLeaf.TargetId && stored.Outcome == fromLeaf.Outcome && (log == LogOrigins.KeysLog || stored.Service == fromLeaf.Service);
 }

@@ -19,6 +19,9 @@ public sealed class TestTenants
     /// <summary>A tenant with no users: the tests that have the CA sign made-up tree heads use its keys log, which nothing else writes.</summary>
     public const string TenantD = "tenant-d";
 
+    /// <summary>A tenant whose audit log one test rewinds for good (after it, the CA refuses to sign that log).</summary>
+    public const string TenantE = "tenant-e";
+
     private readonly Dictionary<string, (string Issuer, SigningCredentials Credentials, string PublicKeyPem)> _tenants = new();
 
     public TestTenants(StackSettings stack)
@@ -27,7 +30,7 @@ public sealed class TestTenants
         var devKey = RSA.Create();
         devKey.ImportFromPem(File.ReadAllText(stack.DevJwtPrivateKey));
         _tenants[stack.DevTenant] = (stack.DevIssuer, new SigningCredentials(new RsaSecurityKey(devKey), SecurityAlgorithms.RsaSha256), File.ReadAllText(stack.DevJwtPublicKey));
-        foreach (var id in new[] { TenantA, TenantB, TenantC, TenantD })
+        foreach (var id in new[] { TenantA, TenantB, TenantC, TenantD, TenantE })
         {
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             _tenants[id] = ($"https://{id}.test", new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), key.ExportSubjectPublicKeyInfoPem());

@@ -66,16 +66,20 @@ public sealed class AuditTrailTests(KeywardSystem system)
         await WaitForCheckpointAsync(auditor);
 
         var verified = await auditor.VerifyAsync();
-        Assert.Equal("VALID", verified.GetProperty("status").GetString());
+        AssertValid(verified);
         Assert.True(Long(verified.GetProperty("checkpointsChecked")) > 0);
 
         var export = await auditor.ExportAsync();
         var exportFile = Path.GetTempFileName();
         await File.WriteAllTextAsync(exportFile, export);
-        var (exitCode, output) = await CliAsync("audit", "verify-export", exportFile);
+        var fingerprint = verified.GetProperty("keyFingerprint").GetString()!;
+        var (exitCode, output) = await CliAsync("audit", "verify-export", exportFile, "--log-key-fingerprint", fingerprint);
+        var (unpinned, unpinnedOutput) = await CliAsync("audit", "verify-export", exportFile);
         File.Delete(exportFile);
         Assert.True(exitCode == 0, output);
-        Assert.StartsWith("VALID: tenant tenant-b, entries 1..", output);
+        Assert.StartsWith("VALID: log keyward.local/tenant-b/audit", output);
+        Assert.Equal(2, unpinned);
+        Assert.Contains("pin the tenant's log key", unpinnedOutput);
         Assert.DoesNotContain(Blob.Split('|')[0], export);
     }
 
@@ -88,7 +92,11 @@ public sealed class AuditTrailTests(KeywardSystem system)
         await using var connection = new NpgsqlConnection(system.Stack.Postgres);
         await connection.OpenAsync();
 
-        foreach (var sql in new[] { "update audit.chain_entries set action = 'x' where tenant_id = 'tenant-b'", "delete from audit.chain_entries where tenant_id = 'tenant-b'", "truncate audit.chain_entries", "delete from audit.checkpoints" })
+        foreach (var sql in new[]
+        {
+            "update audit.log_entries set action = 'x' where tenant_id = 'tenant-b'", "delete from audit.log_entries where tenant_id = 'tenant-b'", "truncate audit.log_entries",
+            "delete from audit.log_checkpoints", "update audit.log_nodes set hash = hash", "delete from audit.log_states", "truncate audit.log_cosignatures",
+        })
         {
             await using var command = new NpgsqlCommand(sql, connection);
             var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
@@ -113,10 +121,10 @@ public sealed class AuditTrailTests(KeywardSystem system)
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand("""
                 begin;
-                alter table audit.chain_entries disable trigger chain_entries_append_only;
-                update audit.chain_entries set canonical = convert_to(replace(convert_from(canonical, 'UTF8'), '"denied"', '"success"'), 'UTF8'), outcome = 'success'
-                    where tenant_id = @t and sequence = @s;
-                alter table audit.chain_entries enable trigger chain_entries_append_only;
+                alter table audit.log_entries disable trigger log_entries_append_only;
+                update audit.log_entries set leaf = convert_to(replace(convert_from(leaf, 'UTF8'), '"denied"', '"success"'), 'UTF8'), outcome = 'success'
+                    where tenant_id = @t and log = 'audit' and idx = @s - 1;
+                alter table audit.log_entries enable trigger log_entries_append_only;
                 commit;
                 """, connection);
             command.Parameters.AddWithValue("t", TestTenants.TenantC);
@@ -126,14 +134,15 @@ public sealed class AuditTrailTests(KeywardSystem system)
 
         var verified = await auditor.VerifyAsync(before + 1);
         Assert.Equal("BROKEN", verified.GetProperty("status").GetString());
-        Assert.Equal(tampered, Long(verified.GetProperty("firstBrokenSequence")));
+        Assert.True(tampered == Long(verified.GetProperty("firstBrokenSequence")), $"{tampered}: {verified}");
+        Assert.Equal("its content does not match its leaf hash in the tree", verified.GetProperty("reason").GetString());
 
         var exportFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(exportFile, await auditor.ExportAsync(before + 1));
-        var (exitCode, output) = await CliAsync("audit", "verify-export", exportFile);
+        await File.WriteAllTextAsync(exportFile, await auditor.ExportAsync(before));
+        var (exitCode, output) = await CliAsync("audit", "verify-export", exportFile, "--log-key-fingerprint", verified.GetProperty("keyFingerprint").GetString()!);
         File.Delete(exportFile);
         Assert.Equal(1, exitCode);
-        Assert.StartsWith($"BROKEN at entry {tampered}:", output);
+        Assert.Contains("do not hash to the root the log signed", output);
     }
 
     [Fact]
@@ -207,7 +216,7 @@ public sealed class AuditTrailTests(KeywardSystem system)
 
         Assert.Equal(["keys.private_key.stored", "keys.private_key.refused", "keys.private_key.fetched"], entries.Select(e => e.GetProperty("action").GetString()));
         Assert.Equal(3, entries.Select(e => e.GetProperty("eventId").GetString()).Distinct().Count());
-        Assert.Equal("VALID", (await auditor.VerifyAsync()).GetProperty("status").GetString());
+        AssertValid(await auditor.VerifyAsync());
     }
 
     [Fact]
@@ -231,10 +240,13 @@ public sealed class AuditTrailTests(KeywardSystem system)
         Assert.Equal(Reads + 1, entries.Count);
         Assert.Equal(Reads + 1, entries.Select(e => e.GetProperty("eventId").GetString()).Distinct().Count());
         var verified = await auditor.VerifyAsync(before + 1);
-        Assert.Equal("VALID", verified.GetProperty("status").GetString());
+        AssertValid(verified);
         var head = Long((await auditor.HeadAsync()).GetProperty("sequence"));
         Assert.Equal(head - before, Long(verified.GetProperty("entriesChecked")));
     }
+
+    private static void AssertValid(JsonElement verified) =>
+        Assert.True(verified.GetProperty("status").GetString() == "VALID", verified.ToString());
 
     private static async Task WaitForCheckpointAsync(AuditTrailClient auditor, long atLeast = 1)
     {
