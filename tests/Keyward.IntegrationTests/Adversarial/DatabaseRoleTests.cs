@@ -16,7 +16,7 @@ public sealed class DatabaseRoleTests(KeywardSystem system)
         { "metadata", "keyserver.mt_doc_storedprivatekey" },
         { "gateway", "keyserver.mt_doc_storedescrow" },
         { "keyserver", "metadata.mt_doc_encryptedfolder" },
-        { "certificate-authority", "audit.chain_entries" },
+        { "certificate-authority", "audit.log_entries" },
         { "audit", "keyserver.mt_doc_storedcertificate" },
     };
 
@@ -56,8 +56,12 @@ public sealed class DatabaseRoleTests(KeywardSystem system)
             var schema = service.Replace('-', '_');
             var role = Assert.Single(found, r => r.Role == ServiceEnvironment.ServiceAccount(service));
             Assert.False(role.Super || role.CreateDb || role.CreateRole, $"{role.Role} has more than it needs");
-            Assert.Equal(schema, role.Schemas);
+            // The audit logs belong to a role nobody logs in as; the audit service only reads and appends.
+            Assert.Equal(service == "audit" ? null : schema, role.Schemas);
         }
+
+        var owner = Assert.Single(found, r => r.Role == "keyward_audit_owner");
+        Assert.Equal("audit", owner.Schemas);
 
         // The running services really connect as those roles.
         await using var sessions = data.CreateCommand("select distinct usename from pg_stat_activity where datname = current_database() and usename like 'keyward\\_%'");
@@ -73,5 +77,27 @@ public sealed class DatabaseRoleTests(KeywardSystem system)
         Assert.Contains("keyward_keyserver", connected);
         Assert.Contains("keyward_metadata", connected);
         Assert.Contains("keyward_audit", connected);
+        Assert.DoesNotContain("keyward_audit_owner", connected);
+    }
+
+    /// <summary>Adversary: someone holding the audit service's database login. It can append, never rewrite.</summary>
+    [Theory]
+    [InlineData("update audit.log_entries set actor = 'x'")]
+    [InlineData("delete from audit.log_states")]
+    [InlineData("delete from audit.log_checkpoints")]
+    [InlineData("truncate audit.log_nodes")]
+    [InlineData("alter table audit.log_entries disable trigger log_entries_append_only")]
+    [InlineData("drop table audit.log_cosignatures")]
+    [InlineData("set session_replication_role = replica")]
+    public async Task The_audit_services_role_can_only_read_and_insert(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ServiceEnvironment.AsServiceRole(system.Stack.Postgres, "audit"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        Assert.DoesNotContain("append-only", refused.MessageText);
     }
 }

@@ -83,6 +83,13 @@ public sealed class ClientFlowTests(KeywardSystem system)
         Assert.Equal(0, requesting.ExitCode);
         Assert.Equal(fileContent, await aliceTablet.OkAsync("get", folderId, fileName));
 
+        // Key transparency: everything so far was done by alice's own devices, so nothing of hers is flagged.
+        var watched = await alice.RunAsync("monitor");
+        var ownLines = watched.Output.Split('\n').Where(l => l.Contains("\tkeys.") && !l.Contains("(tenant-wide)")).ToList();
+        Assert.Contains(ownLines, l => l.Contains("keys.certificate.issued"));
+        Assert.Contains(ownLines, l => l.Contains("keys.device.enrolled"));
+        Assert.All(ownLines, l => Assert.False(l.StartsWith("FLAGGED", StringComparison.Ordinal), l));
+
         // The admin recovers alice's private key offline from her escrow copy, once a second admin approved the release.
         var recovered = Path.Combine(Path.GetTempPath(), $"keyward-recovered-{run}.pem");
         Assert.Contains("needs 2 admins' approval", (await admin.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).Output);
@@ -96,6 +103,11 @@ public sealed class ClientFlowTests(KeywardSystem system)
         // The release was used up, and alice is told who took her key.
         Assert.NotEqual(0, (await admin.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).ExitCode);
         Assert.Contains($"RELEASED", await alice.OkAsync("status"));
+        // …and her monitor flags the release: none of her devices did that.
+        var flagged = await alice.RunAsync("monitor");
+        Assert.Equal(1, flagged.ExitCode);
+        Assert.Contains(flagged.Output.Split('\n'), l => l.StartsWith("FLAGGED", StringComparison.Ordinal) && l.Contains("keys.escrow.fetched"));
+        Assert.DoesNotContain("keys.certificate.issued", flagged.Output);
 
         // A re-issued certificate: alice's client pinned bob's first one and warns before trusting the new one.
         await admin.OkAsync("cert", "reissue", "--user", bob.User);
@@ -103,7 +115,9 @@ public sealed class ClientFlowTests(KeywardSystem system)
         Assert.Equal(1, warned.ExitCode);
         Assert.Contains("certificate changed", warned.Output);
         await alice.OkAsync("share", "holiday", bob.User, "--accept-new-certificate");
-        Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
+        var bobWatch = await bob.RunAsync("monitor");
+        Assert.Equal(1, bobWatch.ExitCode);
+        Assert.Contains(bobWatch.Output.Split('\n'), l => l.StartsWith("FLAGGED", StringComparison.Ordinal) && l.Contains("keys.certificate.reissued") && l.Contains($"by {admin.User}"));
         File.Delete(recoveryKey);
         File.Delete(recoveryKey + ".pub");
 
@@ -138,6 +152,61 @@ public sealed class ClientFlowTests(KeywardSystem system)
             Assert.False(stored.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) is stored in the database");
             Assert.False(sent.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) was sent through RabbitMQ");
         }
+    }
+
+    [Fact]
+    public async Task A_certificate_swapped_in_the_database_is_refused_by_a_sharing_client_because_the_key_transparency_log_lists_another()
+    {
+        // Adversary: a DB writer (or the operator) who serves their own certificate as bob's, to read what alice shares.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var alice = new Cli(system, $"alice-{run}", run);
+        var bob = new Cli(system, $"bob-{run}", run);
+        var mallory = new Cli(system, $"mallory-{run}", run);
+        await alice.OkAsync("init");
+        await bob.OkAsync("init");
+        await mallory.OkAsync("init");
+        await alice.OkAsync("folder", "create", "plans");
+        await using (var data = NpgsqlDataSource.Create(system.Stack.Postgres))
+        {
+            await using var swap = data.CreateCommand(
+                "update keyserver.mt_doc_storedcertificate set data = jsonb_set(data, '{CertificatePem}', to_jsonb(@pem::text)) where id = @user");
+            swap.Parameters.AddWithValue("pem", mallory.Device()["CertificatePem"]!.GetValue<string>());
+            swap.Parameters.AddWithValue("user", bob.User);
+            Assert.Equal(1, await swap.ExecuteNonQueryAsync());
+        }
+
+        var (exitCode, output) = await alice.RunAsync("share", "plans", bob.User);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"refusing {bob.User}'s certificate: the certificate served for {bob.User}", output);
+        Assert.Contains("is not the one the key-transparency log lists", output);
+        Assert.DoesNotContain(bob.User, await alice.OkAsync("ls", "plans"));
+    }
+
+    [Fact]
+    public async Task A_witness_cosigns_only_a_log_that_grew_consistently_and_its_cosignature_is_served_with_the_checkpoint()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var user = new Cli(system, $"carol-{run}", run);
+        await user.OkAsync("init");
+        var witness = new Cli(system, $"witness-{run}", run, roles: "witness", device: "witness");
+        witness.WriteWitness(TestWitness.Cosigner.Verifier.Name, System.Security.Cryptography.SHA256.HashData("keyward test witness"u8.ToArray()));
+
+        Assert.Contains("cosigned keyward.local/tenant-a/keys at size", await witness.OkAsync("witness", "cosign", "--log", "keys"));
+
+        using var http = system.Http(system.Gateway, system.Tenants.Token(user.User, "user", TestTenants.TenantA));
+        var note = await http.GetStringAsync("/v1/keys/transparency/checkpoint");
+        var key = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/ca/checkpoint-key")).RootElement.GetProperty("publicKeyPem").GetString()!;
+        var origin = $"keyward.local/{TestTenants.TenantA}/keys";
+        var policy = new Keyward.Transparency.CheckpointPolicy(origin, Keyward.Transparency.EcdsaNoteVerifier.FromPem(origin, key), [TestWitness.Cosigner.Verifier], requiredCosignatures: 1);
+        Assert.True(policy.Verify(note).IsValid, $"{policy.Verify(note).Problem}: {note}");
+
+        // A witness nobody configured is not heard.
+        var stranger = new Cli(system, $"stranger-{run}", run, roles: "witness", device: "stranger");
+        await stranger.OkAsync("witness", "init", "--name", "stranger.test/w9");
+        var (exitCode, output) = await stranger.RunAsync("witness", "cosign", "--log", "keys");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("403 'stranger.test/w9' is not a witness of this deployment", output);
     }
 
     [Fact]
@@ -240,12 +309,12 @@ public sealed class ClientFlowTests(KeywardSystem system)
             }
         }
 
-        Assert.Contains(tables, t => t.Table == "chain_entries");
+        Assert.Contains(tables, t => t.Table == "log_entries");
         Assert.Contains(tables, t => t.Table.StartsWith("mt_doc_storedprivatekey", StringComparison.Ordinal));
         var text = new StringBuilder();
         foreach (var (schema, table) in tables)
         {
-            var select = table == "chain_entries" ? "select t::text || convert_from(t.canonical, 'UTF8') from audit.chain_entries t" : $"select t::text from \"{schema}\".\"{table}\" t";
+            var select = table == "log_entries" ? "select t::text || convert_from(t.leaf, 'UTF8') from audit.log_entries t" : $"select t::text from \"{schema}\".\"{table}\" t";
             await using var command = data.CreateCommand(select);
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
@@ -331,6 +400,13 @@ public sealed class ClientFlowTests(KeywardSystem system)
         public static string ChangeId(string output) => output.Split('\n').First(l => l.StartsWith("change ", StringComparison.Ordinal))["change ".Length..].Split(':')[0];
 
         public JsonObject Device() => JsonNode.Parse(File.ReadAllText(Path.Combine(_home, "device.json")))!.AsObject();
+
+        /// <summary>Makes this machine the given witness (the deployment is configured with its key).</summary>
+        public void WriteWitness(string name, byte[] seed)
+        {
+            Directory.CreateDirectory(_home);
+            File.WriteAllText(Path.Combine(_home, "witness.json"), JsonSerializer.Serialize(new { Name = name, Seed = Convert.ToBase64String(seed), Logs = new Dictionary<string, object>() }));
+        }
 
         public string FolderId(string name) => Device()["Folders"]![name]!.GetValue<string>();
 
