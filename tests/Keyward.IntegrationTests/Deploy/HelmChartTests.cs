@@ -163,6 +163,12 @@ public sealed class HelmChartTests
         Assert.NotNull(Setting("audit", "Keyward__ServiceIdentity__PrivateKeyFile"));
         Assert.Null(Setting("gateway", "Keyward__ServiceIdentity__PrivateKeyFile"));
         Assert.Null(Setting("metadata", "Keyward__ServiceIdentity__PrivateKeyFile"));
+        // The logs: every service knows the origin prefix (the CA checks it), the audit service who publishes as whom.
+        Assert.Equal("keyward.local", Setting("certificate-authority", "Keyward__Transparency__OriginPrefix"));
+        Assert.Equal("keyward.local", Setting("audit", "Keyward__Transparency__OriginPrefix"));
+        Assert.StartsWith("keyward", Setting("audit", "Keyward__Audit__Publishers__Users__certificate-authority"));
+        Assert.NotNull(Setting("audit", "Keyward__Audit__Publishers__RequireServiceUser"));
+        Assert.Equal("00:01:00", Setting("gateway", "Keyward__Gateway__RefusedTokens__Window"));
     }
 
     [Theory]

@@ -39,6 +39,10 @@ public sealed class DatabaseOutageTests(KeywardSystem system)
         finally
         {
             await LocalStack.RunAsync(system, "pg-resume");
+
+            // The restart also killed the idle connections this test process pools (57P01 on first use): later
+            // tests that read the database directly must not inherit them.
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
 
         // The write made during the outage is absent; the same requests now succeed (services reconnect by themselves).
