@@ -23,14 +23,14 @@ public static class AuditThroughput
 
         await using var audit = await ServiceUnderBench.StartAsync(stack, "audit", new Dictionary<string, string>
         {
-            ["Keyward__Audit__Checkpoints__EveryEntries"] = int.MaxValue.ToString(),
+            // No CA: P3 measures integration into the tree alone (P8 adds the signed checkpoints).
             ["Keyward__Services__certificate-authority"] = "http://127.0.0.1:9",
         });
         // Warm-up passes until the audit service's JIT has settled, as the raw publish gets one too.
         for (var pass = 1; pass <= 6; pass++)
         {
             var compiledBefore = audit.MethodsCompiled();
-            await EndToEndRateAsync(rabbit, stack["KEYWARD_POSTGRES_BENCH"], $"warm-{Guid.NewGuid():N}"[..20], events);
+            await EndToEndRateAsync(stack, rabbit, stack["KEYWARD_POSTGRES_BENCH"], $"warm-{Guid.NewGuid():N}"[..20], events);
             var compiled = audit.MethodsCompiled() - compiledBefore;
             Console.WriteLine($"    warm-up pass {pass}: {compiled} methods compiled");
             if (compiled < 25)
@@ -41,18 +41,14 @@ public static class AuditThroughput
 
         var tenant = $"bench-{Guid.NewGuid():N}"[..20];
         var compiledBeforeRun = audit.MethodsCompiled();
-        var endToEnd = await EndToEndRateAsync(rabbit, stack["KEYWARD_POSTGRES_BENCH"], tenant, events);
+        var endToEnd = await EndToEndRateAsync(stack, rabbit, stack["KEYWARD_POSTGRES_BENCH"], tenant, events);
         var compiledDuringRun = audit.MethodsCompiled() - compiledBeforeRun;
         Console.WriteLine($"    audit end to end (published → chained): {endToEnd:N0} events/s  [tenant {tenant}]");
-        LastTenant = tenant;
         return new BenchFigure("P3", "audit events chained per second, end to end", "events/s", endToEnd,
             "raw MassTransit publish-with-confirm", raw, $"{events} events, publish window {PublishWindow}, audit batch 1000, after warm-up; {compiledDuringRun} methods compiled during the run");
     }
 
-    /// <summary>The tenant the last run chained, for the verification benchmark.</summary>
-    public static string? LastTenant { get; private set; }
-
-    private static async Task<double> RawPublishRateAsync(Uri rabbit, int count)
+    internal static async Task<double> RawPublishRateAsync(Uri rabbit, int count)
     {
         var received = 0;
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
@@ -83,15 +79,15 @@ public static class AuditThroughput
         }
     }
 
-    private static async Task<double> EndToEndRateAsync(Uri rabbit, string postgres, string tenant, int count)
+    private static async Task<double> EndToEndRateAsync(StackEnvironment stack, Uri rabbit, string postgres, string tenant, int count)
     {
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => Host(cfg, rabbit));
+        var bus = LogBenchmarks.MetadataServiceBus(stack, rabbit);
         await bus.StartAsync();
         try
         {
             var start = DateTimeOffset.UtcNow;
             var stopwatch = Stopwatch.StartNew();
-            await PublishAllAsync(count, i => bus.Publish(Event(tenant, start, i)));
+            await PublishAllAsync(count, i => bus.Publish(LogBenchmarks.Event(tenant, start, i)));
             var published = stopwatch.Elapsed;
             await using var data = NpgsqlDataSource.Create(postgres);
             long head = 0;
@@ -125,21 +121,7 @@ public static class AuditThroughput
         }
     }
 
-    private static AuditEvent Event(string tenant, DateTimeOffset start, int i) => new()
-    {
-        EventId = Guid.CreateVersion7(start.AddTicks(i)),
-        TenantId = tenant,
-        OccurredAt = start.AddTicks(i),
-        Actor = new AuditActor($"user-{i % 50}", ["user"], "10.1.2.3", "Mozilla/5.0 (Linux) mirall/3.13.0"),
-        Action = "metadata.lock.acquired",
-        Target = new AuditTarget("folder", (1_000_000 + i % 1000).ToString()),
-        Outcome = AuditOutcome.Success,
-        Details = new Dictionary<string, string> { ["counter"] = i.ToString() },
-        TraceId = ActivityTraceId.CreateRandom().ToString(),
-        Service = "metadata",
-    };
-
-    private static void Host(IRabbitMqBusFactoryConfigurator cfg, Uri rabbit)
+    internal static void Host(IRabbitMqBusFactoryConfigurator cfg, Uri rabbit)
     {
         var user = rabbit.UserInfo.Split(':');
         cfg.Host(rabbit.Host, (ushort)rabbit.Port, Uri.UnescapeDataString(rabbit.AbsolutePath.TrimStart('/')) is { Length: > 0 } vhost ? vhost : "/", h =>

@@ -60,6 +60,13 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         File.Delete(jitLog);
         start.Environment["DOTNET_JitStdOutFile"] = jitLog;
         start.Environment["DOTNET_JitDisasmSummary"] = "1";
+        if (Environment.GetEnvironmentVariable("KEYWARD_BENCH_PERF") == "1")
+        {
+            // For `perf record -p PID`: the JIT writes /tmp/perf-PID.map so profiles name managed methods.
+            start.Environment["DOTNET_PerfMapEnabled"] = "1";
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
+
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -67,8 +74,10 @@ public sealed class ServiceUnderBench : IAsyncDisposable
 
         var stopwatch = Stopwatch.StartNew();
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Warnings and errors of the service (its log level is Warning) kept next to the JIT list, for a failed run.
+        var log = TextWriter.Synchronized(new StreamWriter(Path.ChangeExtension(jitLog, ".log"), append: false) { AutoFlush = true });
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) { log.WriteLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) { log.WriteLine(line.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };

@@ -25,7 +25,22 @@ public static class MerkleProofs
 
         var ranges = new List<LeafRange>();
         InclusionRanges(index, 0, size, ranges);
-        return await HashesAsync(nodes, ranges, cancellationToken);
+        return (await HashesAsync(nodes, ranges, cancellationToken)).Hashes;
+    }
+
+    /// <summary>The leaf's own hash and its inclusion proof, read from the store together (one round trip).</summary>
+    public static async Task<(byte[] LeafHash, byte[][] Hashes)> InclusionWithLeafAsync(ILogNodes nodes, long index, long size, CancellationToken cancellationToken)
+    {
+        if (index < 0 || index >= size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"leaf {index} is not in a tree of {size}");
+        }
+
+        var ranges = new List<LeafRange>();
+        InclusionRanges(index, 0, size, ranges);
+        var leaf = new NodeId(0, index);
+        var (hashes, leafHash) = await HashesAsync(nodes, ranges, cancellationToken, leaf);
+        return (leafHash!, hashes);
     }
 
     public static async Task<byte[][]> ConsistencyAsync(ILogNodes nodes, long first, long second, CancellationToken cancellationToken)
@@ -41,12 +56,12 @@ public static class MerkleProofs
             ConsistencyRanges(first, 0, second, true, ranges);
         }
 
-        return await HashesAsync(nodes, ranges, cancellationToken);
+        return (await HashesAsync(nodes, ranges, cancellationToken)).Hashes;
     }
 
     /// <summary>The root of the first <paramref name="size"/> leaves.</summary>
     public static async Task<byte[]> RootAsync(ILogNodes nodes, long size, CancellationToken cancellationToken) =>
-        size == 0 ? MerkleHash.EmptyRoot : (await HashesAsync(nodes, [new LeafRange(0, size)], cancellationToken))[0];
+        size == 0 ? MerkleHash.EmptyRoot : (await HashesAsync(nodes, [new LeafRange(0, size)], cancellationToken)).Hashes[0];
 
     /// <summary>PATH(m, D[start:end]), deepest element first.</summary>
     internal static void InclusionRanges(long m, long start, long end, List<LeafRange> into)
@@ -117,12 +132,18 @@ public static class MerkleProofs
         }
     }
 
-    private static async Task<byte[][]> HashesAsync(ILogNodes nodes, List<LeafRange> ranges, CancellationToken cancellationToken)
+    /// <summary>The hash of each range, and of <paramref name="extra"/> (a node read in the same round trip) when asked.</summary>
+    private static async Task<(byte[][] Hashes, byte[]? Extra)> HashesAsync(ILogNodes nodes, List<LeafRange> ranges, CancellationToken cancellationToken, NodeId? extra = null)
     {
         var needed = new List<NodeId>();
         foreach (var range in ranges)
         {
             PerfectSubtrees(range.Start, range.End, needed);
+        }
+
+        if (extra is { } node)
+        {
+            needed.Add(node);
         }
 
         var found = needed.Count == 0 ? new Dictionary<NodeId, byte[]>() : await nodes.ReadAsync(needed.Distinct().ToList(), cancellationToken);
@@ -142,7 +163,7 @@ public static class MerkleProofs
             hashes[i] = hash;
         }
 
-        return hashes;
+        return (hashes, extra is { } wanted ? Lookup(found, wanted) : null);
     }
 
     private static byte[] Lookup(IReadOnlyDictionary<NodeId, byte[]> found, NodeId node) =>

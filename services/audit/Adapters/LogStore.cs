@@ -156,6 +156,13 @@ public sealed class LogStore(NpgsqlDataSource dataSource) : ILogReader, ICosigna
         return lines;
     }
 
+    public async Task<StoredCheckpoint?> CosignedCheckpointAsync(string tenantId, string log, long? size, CancellationToken ct) =>
+        (await ReadCheckpointsAsync($"""
+            select c.size, c.note || coalesce((select string_agg(w.line, '' order by w.witness) from audit.log_cosignatures w
+                                               where w.tenant_id = c.tenant_id and w.log = c.log and w.size = c.size), ''), c.signed_at
+            from audit.log_checkpoints c where c.tenant_id = @p0 and c.log = @p1 {(size is null ? "" : "and c.size = @p2")} order by c.size desc limit 1
+            """, ct, size is null ? [tenantId, log] : [tenantId, log, size.Value])).FirstOrDefault();
+
     public async Task AddCheckpointAsync(string tenantId, string log, long size, string note, CancellationToken ct)
     {
         await using var command = Create("insert into audit.log_checkpoints (tenant_id, log, size, note) values (@p0, @p1, @p2, @p3) on conflict do nothing", tenantId, log, size, note);

@@ -16,6 +16,9 @@ public interface ILogReader
 
     Task<IReadOnlyList<string>> CosignaturesAsync(string tenantId, string log, long size, CancellationToken cancellationToken);
 
+    /// <summary>The newest checkpoint (or the one of <paramref name="size"/>) with its witnesses' cosignature lines after its own, in one read.</summary>
+    Task<StoredCheckpoint?> CosignedCheckpointAsync(string tenantId, string log, long? size, CancellationToken cancellationToken);
+
     /// <summary>Leaves [from, to) in order, each with its stored leaf hash.</summary>
     IAsyncEnumerable<StoredLeaf> LeavesAsync(string tenantId, string log, long from, long to, CancellationToken cancellationToken);
 

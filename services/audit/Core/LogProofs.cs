@@ -20,8 +20,8 @@ public sealed class LogProofs(TenantContext caller, ILogReader logs)
     /// <summary>The newest checkpoint with its cosignatures, or null before the first one.</summary>
     public async Task<(long Size, string Note)?> CheckpointAsync(string log, CancellationToken ct)
     {
-        var last = await logs.LastCheckpointAsync(caller.TenantId, log, ct);
-        return last is null ? null : (last.Size, await WithCosignaturesAsync(log, last, ct));
+        var last = await logs.CosignedCheckpointAsync(caller.TenantId, log, null, ct);
+        return last is null ? null : (last.Size, last.Note);
     }
 
     public async Task<InclusionProof> InclusionAsync(string log, long index, long? size, CancellationToken ct)
@@ -32,10 +32,8 @@ public sealed class LogProofs(TenantContext caller, ILogReader logs)
             throw Refusal.NotFound(RefusalReason.QueryInvalid, $"leaf {index} is not in the signed tree of size {checkpoint.Size} (a new leaf is signed within a second)");
         }
 
-        var nodes = logs.Nodes(caller.TenantId, log);
-        var leaf = (await nodes.ReadAsync([new NodeId(0, index)], ct))[new NodeId(0, index)];
-        var hashes = await MerkleProofs.InclusionAsync(nodes, index, checkpoint.Size, ct);
-        return new InclusionProof(index, checkpoint.Size, leaf, hashes, await WithCosignaturesAsync(log, checkpoint, ct));
+        var (leaf, hashes) = await MerkleProofs.InclusionWithLeafAsync(logs.Nodes(caller.TenantId, log), index, checkpoint.Size, ct);
+        return new InclusionProof(index, checkpoint.Size, leaf, hashes, checkpoint.Note);
     }
 
     public async Task<ConsistencyProof> ConsistencyAsync(string log, long from, long? to, CancellationToken ct)
@@ -47,18 +45,13 @@ public sealed class LogProofs(TenantContext caller, ILogReader logs)
         }
 
         var hashes = await MerkleProofs.ConsistencyAsync(logs.Nodes(caller.TenantId, log), from, checkpoint.Size, ct);
-        return new ConsistencyProof(from, checkpoint.Size, hashes, await WithCosignaturesAsync(log, checkpoint, ct));
+        return new ConsistencyProof(from, checkpoint.Size, hashes, checkpoint.Note);
     }
 
+    /// <summary>The checkpoint a proof is against, its note already carrying the cosignatures (one read).</summary>
     private async Task<StoredCheckpoint> SignedAsync(string log, long? size, CancellationToken ct) =>
-        (size is { } wanted ? await logs.CheckpointAsync(caller.TenantId, log, wanted, ct) : await logs.LastCheckpointAsync(caller.TenantId, log, ct))
+        await logs.CosignedCheckpointAsync(caller.TenantId, log, size, ct)
         ?? throw Refusal.NotFound(RefusalReason.QueryInvalid, size is null ? "the log has no signed checkpoint yet" : $"no checkpoint was signed at size {size}");
-
-    private async Task<string> WithCosignaturesAsync(string log, StoredCheckpoint checkpoint, CancellationToken ct)
-    {
-        var cosignatures = await logs.CosignaturesAsync(caller.TenantId, log, checkpoint.Size, ct);
-        return checkpoint.Note + string.Concat(cosignatures);
-    }
 }
 
 /// <summary>

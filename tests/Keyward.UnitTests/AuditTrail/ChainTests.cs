@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Keyward.Audit.Core;
@@ -106,5 +107,15 @@ public sealed class ChainTests
         edited[1] = edited[1].Replace("success", "denied");
         Assert.StartsWith("BROKEN at leaf 3: the leaves up to 3 do not hash", AuditExport.Verify(new StringReader(Export(edited)), null, fingerprint).Summary);
         Assert.False(AuditExport.Verify(new StringReader("not an export"), null, fingerprint).IsValid);
+
+        // Members in another order, and escapes other than the writer's, are the same record; a wrong type is not.
+        var reordered = lines.ToList();
+        var first = JsonSerializer.Deserialize<AuditExport.LeafLine>(lines[0], AuditExport.Json)!;
+        reordered[0] = $"{{\"event\":{JsonSerializer.Serialize(first.Event, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default })},\"index\":0,\"type\":\"leaf\"}}";
+        Assert.StartsWith("VALID", AuditExport.Verify(new StringReader(Export(reordered)), null, fingerprint).Summary);
+        var badIndex = lines.ToList();
+        badIndex[0] = badIndex[0].Replace("\"index\":0", "\"index\":\"0\"");
+        Assert.Equal("BROKEN at leaf 0: line 2 is not a valid export record", AuditExport.Verify(new StringReader(Export(badIndex)), null, fingerprint).Summary);
+        Assert.Equal("BROKEN at leaf 0: line 2 is not a valid export record", AuditExport.Verify(new StringReader(Export(["{\"type\":\"leaf\",\"index\":0}", .. lines[1..]])), null, fingerprint).Summary);
     }
 }

@@ -70,6 +70,9 @@ public sealed class MerkleTreeTests
             {
                 var inclusion = await MerkleProofs.InclusionAsync(nodes, m, n, default);
                 var leaf = MerkleHash.Leaf(Data(m));
+                var (servedLeaf, servedProof) = await MerkleProofs.InclusionWithLeafAsync(nodes, m, n, default);
+                Assert.Equal(leaf, servedLeaf);
+                Assert.Equal(Hex(inclusion), Hex(servedProof));
                 Assert.True(ProofVerifier.VerifyInclusion(leaf, m, n, inclusion, roots[n]), $"inclusion {m} in {n}");
                 Assert.False(ProofVerifier.VerifyInclusion(MerkleHash.Leaf(Data(m + 1)), m, n, inclusion, roots[n]));
                 Assert.False(ProofVerifier.VerifyInclusion(leaf, m, n, inclusion, roots[n - 1]));

@@ -23,6 +23,31 @@ public sealed class TenantTokenValidatorTests
     }
 
     [Fact]
+    public async Task A_remembered_token_does_not_let_a_copy_with_one_byte_changed_in()
+    {
+        var token = Acme.Token(user: "alice", roles: ["user"]);
+        Assert.True((await _validator.ValidateAsync(token)).IsValid);
+        Assert.True((await _validator.ValidateAsync(token)).IsValid, "the same token again (now from the cache)");
+
+        // A character inside the signature changed (not the last, whose low bits are padding): still a well-formed JWT.
+        var at = token.Length - 10;
+        var tampered = token[..at] + (token[at] == 'A' ? 'B' : 'A') + token[(at + 1)..];
+        var check = await _validator.ValidateAsync(tampered);
+
+        Assert.False(check.IsValid);
+        Assert.Equal("the token signature does not verify with the keys of tenant 'acme'", check.Error);
+    }
+
+    [Fact]
+    public async Task A_token_is_remembered_no_longer_than_it_is_valid()
+    {
+        var check = await _validator.ValidateAsync(Acme.Token(expires: DateTime.UtcNow.AddMinutes(5)));
+
+        Assert.True(check.IsValid, check.Error);
+        Assert.InRange(check.Expires!.Value, DateTimeOffset.UtcNow.AddMinutes(4), DateTimeOffset.UtcNow.AddMinutes(5));
+    }
+
+    [Fact]
     public async Task An_ES256_token_of_an_EC_tenant_is_accepted()
     {
         var check = await _validator.ValidateAsync(Globex.Token(user: "bob"));
