@@ -1,4 +1,5 @@
 using Keyward.Common.Audit;
+using Keyward.Common.Grpc;
 using Keyward.AuditTrail;
 using Keyward.Common.Messaging;
 using Keyward.Common.Storage;
@@ -32,6 +33,15 @@ public static class MetadataSetup
             .Validate(r => r.MaxCounterStep > 0, $"{FolderRules.Section}:MaxCounterStep must be positive.");
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FolderRules>>().Value);
         builder.Services.AddScoped<FolderContext>();
+        builder.Services.AddOptions<MetadataLimits>().Bind(builder.Configuration.GetSection(MetadataLimits.Section))
+            .Validate(l => l.MaxBytes > 0 && l.MaxUsers > 0 && l.MaxFiledropEntries > 0, $"{MetadataLimits.Section}: every limit must be positive.");
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetadataLimits>>().Value);
+        builder.Services.AddOptions<SignaturePolicyOptions>().Bind(builder.Configuration.GetSection(SignaturePolicyOptions.Section))
+            .Validate(p => p.IsValid, $"{SignaturePolicyOptions.Section}: each policy is 'enforce' or 'audit-only'.").ValidateOnStart();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SignaturePolicyOptions>>().Value);
+        // Signatures are checked against the certificates the keyserver holds, asked with the caller's token.
+        builder.AddKeywardGrpcClient<Keyserver.V1.Keyserver.KeyserverClient>("keyserver");
+        builder.Services.AddScoped<IUserCertificates, KeyserverCertificates>();
         builder.Services.AddOptions<StaleLockOptions>().Bind(builder.Configuration.GetSection(StaleLockOptions.Section));
         builder.Services.AddHostedService<StaleLockRollback>();
         // Metadata of a large folder can run to megabytes.

@@ -48,6 +48,9 @@ public static class OcsRefusalTable
         (CreateMetadata or UpdateMetadata, R.SignatureMissing, _) => OcsAnswer.Returned(400, "x-nc-e2ee-signature is empty"),
         (CreateMetadata or UpdateMetadata, R.SignatureInvalid, _) => OcsAnswer.Returned(400, "x-nc-e2ee-signature is not valid base64"),
         (CreateMetadata or UpdateMetadata, R.MetadataInvalid, _) => OcsAnswer.Thrown(400, "Cannot store metadata"),
+        // Not in the reference (it stores anything): the reason, so the client can say what it did wrong.
+        (CreateMetadata or UpdateMetadata or AddFiledrop, R.MetadataRefused, _) => OcsAnswer.Thrown(400, message),
+        (CreateMetadata or UpdateMetadata, R.SignatureRejected, _) => OcsAnswer.Thrown(400, "Invalid metadata signature"),
         (CreateMetadata or UpdateMetadata or DeleteMetadata, R.VersionUnsupported, _) => OcsAnswer.Thrown(403, VersionMessage),
         (CreateMetadata, R.TokenMissing, _) => OcsAnswer.Returned(400, "e2e-token is empty"),
         (CreateMetadata, R.AccessDenied or R.NotLocked, _) => OcsAnswer.Returned(403, "You are not allowed to set the metadata on this folder"),

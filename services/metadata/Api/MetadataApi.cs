@@ -9,7 +9,8 @@ using VersionInfo = Keyward.Metadata.V1.VersionInfo;
 namespace Keyward.Metadata.Api;
 
 /// <summary>gRPC face of the metadata service: request → use case (Core/) → reply. Refusals become statuses in the common interceptor.</summary>
-public sealed class MetadataApi(TenantContext caller, FolderContext folders) : MetadataService.MetadataServiceBase
+public sealed class MetadataApi(TenantContext caller, FolderContext folders, MetadataLimits limits, SignaturePolicyOptions signatures, IUserCertificates certificates)
+    : MetadataService.MetadataServiceBase
 {
     public override Task<WhoAmIResponse> WhoAmI(WhoAmIRequest request, ServerCallContext context) =>
         Task.FromResult(caller.Describe(MetadataSetup.ServiceName));
@@ -44,7 +45,7 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders) : M
 
     public override async Task<AddFiledropResponse> AddFiledrop(AddFiledropRequest request, ServerCallContext context)
     {
-        var entries = await new AddFiledrop(folders).ExecuteAsync(request.FolderId, request.Filedrop, context.CancellationToken);
+        var entries = await new AddFiledrop(folders, limits).ExecuteAsync(request.FolderId, request.Filedrop, context.CancellationToken);
         return new AddFiledropResponse { Filedrop = entries.ToJsonString() };
     }
 
@@ -78,7 +79,7 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders) : M
 
     private async Task<FolderMetadata> Write(WriteMetadataRequest request, bool create, ServerCallContext context)
     {
-        await new WriteMetadata(folders).ExecuteAsync(
+        await new WriteMetadata(folders, limits, signatures, certificates).ExecuteAsync(
             new MetadataWrite(request.FolderId, request.Token, request.Signature, request.Metadata, request.ApiVersion, create), context.CancellationToken);
         return new FolderMetadata { Metadata = request.Metadata, Signature = request.Signature };
     }
@@ -92,5 +93,6 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders) : M
         CommittedBy = version.CommittedBy,
         CommittedAt = version.CommittedAt.ToString("O", CultureInfo.InvariantCulture),
         Size = version.Metadata.Length,
+        SignatureVerified = version.SignatureVerified,
     };
 }

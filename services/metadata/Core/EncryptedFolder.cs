@@ -44,10 +44,14 @@ public sealed class EncryptedFolder
     public IEnumerable<string> PathToRoot => AncestorIds.Append(Id);
 }
 
-public sealed record CommittedMetadata(string Metadata, string Signature, string Version, string Sha256, string CommittedBy, DateTimeOffset CommittedAt);
+public sealed record CommittedMetadata(string Metadata, string Signature, string Version, string Sha256, string CommittedBy, DateTimeOffset CommittedAt)
+{
+    /// <summary>Whether the server checked the signature against a member's certificate (false for 1.x and for audit-only tenants' failures).</summary>
+    public bool SignatureVerified { get; init; }
+}
 
 /// <summary>Metadata written under a lock, visible only after the unlock commits it. <c>Metadata</c> null is a pending delete.</summary>
-public sealed record PendingMetadata(string? Metadata, string Signature, string Token, string WrittenBy, DateTimeOffset WrittenAt)
+public sealed record PendingMetadata(string? Metadata, string Signature, string Token, string WrittenBy, DateTimeOffset WrittenAt, bool SignatureVerified = false)
 {
     public bool IsDelete => Metadata is null;
 }

@@ -39,7 +39,7 @@ public static class MetadataCommit
         }
 
         var inspected = MetadataDocument.Inspect(pending.Metadata!);
-        folder.Committed = new CommittedMetadata(pending.Metadata!, pending.Signature, inspected.Version, Sha256(pending.Metadata!), user, now);
+        folder.Committed = new CommittedMetadata(pending.Metadata!, pending.Signature, inspected.Version, Sha256(pending.Metadata!), user, now) { SignatureVerified = pending.SignatureVerified };
         if (folder.IsRoot)
         {
             folder.Users = inspected.UserIds.ToList();
@@ -58,11 +58,11 @@ public static class MetadataCommit
     }
 
     /// <summary>Commits metadata at once, without a lock: API 1 create, and filedrop merges.</summary>
-    public static MetadataVersionRecorded CommitDirectly(EncryptedFolder folder, string metadata, string signature, string kind, string user, DateTimeOffset now)
+    public static MetadataVersionRecorded CommitDirectly(EncryptedFolder folder, string metadata, string signature, string kind, string user, DateTimeOffset now, bool signatureVerified = false)
     {
         var inspected = MetadataDocument.Inspect(metadata);
         folder.LastVersion++;
-        folder.Committed = new CommittedMetadata(metadata, signature, inspected.Version, Sha256(metadata), user, now);
+        folder.Committed = new CommittedMetadata(metadata, signature, inspected.Version, Sha256(metadata), user, now) { SignatureVerified = signatureVerified };
         if (folder.IsRoot)
         {
             folder.Users = inspected.UserIds.ToList();
@@ -74,7 +74,10 @@ public static class MetadataCommit
     public static string Sha256(string metadata) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(metadata)));
 
     private static MetadataVersionRecorded Recorded(EncryptedFolder folder, string kind) =>
-        new(folder.LastVersion, kind, folder.Counter, folder.Committed!.Sha256, folder.Committed.Metadata, folder.Committed.Signature, folder.Committed.CommittedBy, folder.Committed.CommittedAt);
+        new(folder.LastVersion, kind, folder.Counter, folder.Committed!.Sha256, folder.Committed.Metadata, folder.Committed.Signature, folder.Committed.CommittedBy, folder.Committed.CommittedAt)
+        {
+            SignatureVerified = folder.Committed.SignatureVerified,
+        };
 }
 
 public static class VersionKinds
@@ -85,4 +88,8 @@ public static class VersionKinds
 }
 
 /// <summary>One committed version, kept forever in the folder's event stream.</summary>
-public sealed record MetadataVersionRecorded(int Number, string Kind, long Counter, string Sha256, string Metadata, string Signature, string CommittedBy, DateTimeOffset CommittedAt);
+public sealed record MetadataVersionRecorded(int Number, string Kind, long Counter, string Sha256, string Metadata, string Signature, string CommittedBy, DateTimeOffset CommittedAt)
+{
+    /// <summary>The signature was checked against a member's certificate when the version was written (older versions: false).</summary>
+    public bool SignatureVerified { get; init; }
+}

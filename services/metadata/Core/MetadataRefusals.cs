@@ -48,6 +48,11 @@ public static class MetadataRefusals
 
     public static Refusal FolderRegisteredElsewhere(string id) => Refusal.Exists(RefusalReason.FolderRegistered, $"folder {id} is already encrypted under another parent");
 
+    /// <summary>v2 metadata that does not pass <see cref="MetadataValidation"/>: the reason goes to the client.</summary>
+    public static Refusal MetadataRefused(string problem) => Refusal.Invalid(RefusalReason.MetadataRefused, $"Invalid metadata: {problem}");
+
+    public static Refusal SignatureRejected(string problem) => Refusal.Invalid(RefusalReason.SignatureRejected, $"Invalid metadata signature: {problem}");
+
     public static Refusal FiledropInvalid() => Refusal.Invalid(RefusalReason.FiledropInvalid, "filedrop must be a JSON object of entries");
 
     public static Refusal VersionNotFound(string id, int number) => Refusal.NotFound(RefusalReason.VersionNotFound, $"folder {id} has no version {number}");

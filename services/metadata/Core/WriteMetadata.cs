@@ -9,7 +9,7 @@ public sealed record MetadataWrite(string FolderId, string Token, string Signatu
 /// POST/PUT meta-data/{id} (reference §a.4, §a.6): under the caller's lock the text becomes the pending version,
 /// committed by the unlock; API 1 creates without a lock and commits at once.
 /// </summary>
-public sealed class WriteMetadata(FolderContext context)
+public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, SignaturePolicyOptions signatures, IUserCertificates certificates)
 {
     public async Task ExecuteAsync(MetadataWrite write, CancellationToken ct)
     {
@@ -68,7 +68,29 @@ public sealed class WriteMetadata(FolderContext context)
                 throw MetadataRefusals.VersionUnsupported();
             }
 
-            var details = new[] { ("sha256", MetadataCommit.Sha256(write.Metadata)), ("size", FolderContext.Number(write.Metadata.Length)) };
+            // v2 (reference §e.2): refused when malformed, and when its signature is not a member's (see MetadataSignatureCheck).
+            var verified = false;
+            var signatureDetail = "not checked (1.x)";
+            if (!MetadataDocument.IsVersion1(inspected.Version))
+            {
+                if (MetadataValidation.Problem(write.Metadata, folder.IsRoot, limits) is { } problem)
+                {
+                    throw await context.RefusedAsync(action, write.FolderId, MetadataRefusals.MetadataRefused(problem), ct);
+                }
+
+                // A root lists its members; a sub-folder is signed by a member of its root.
+                var members = folder.IsRoot ? inspected.UserIds : tree.Root.Users;
+                var (signer, refused) = await MetadataSignatureCheck.CheckAsync(write.Metadata, write.Signature, members, certificates, ct);
+                verified = signer is not null;
+                if (!verified && signatures.Enforces(context.Caller.TenantId))
+                {
+                    throw await context.RefusedAsync(action, write.FolderId, MetadataRefusals.SignatureRejected(refused!), ct);
+                }
+
+                signatureDetail = verified ? $"verified ({signer})" : $"unverified, stored (audit-only policy): {refused}";
+            }
+
+            var details = new[] { ("sha256", MetadataCommit.Sha256(write.Metadata)), ("size", FolderContext.Number(write.Metadata.Length)), ("signature", signatureDetail) };
             if (lockFree)
             {
                 var version = MetadataCommit.CommitDirectly(folder, write.Metadata, write.Signature, VersionKinds.Committed, context.Caller.UserId, context.Now);
@@ -77,7 +99,7 @@ public sealed class WriteMetadata(FolderContext context)
             }
             else
             {
-                folder.Pending = new PendingMetadata(write.Metadata, write.Signature, write.Token, context.Caller.UserId, context.Now);
+                folder.Pending = new PendingMetadata(write.Metadata, write.Signature, write.Token, context.Caller.UserId, context.Now, verified);
                 tree.Locks.Touch(write.Token, folder.Id);
                 change.Record(FolderContext.Success(action, folder.Id, details));
             }

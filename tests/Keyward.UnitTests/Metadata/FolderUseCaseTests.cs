@@ -17,15 +17,24 @@ public sealed class FolderUseCaseTests
     private FolderContext As(string user, params string[] roles) =>
         new(new TenantContext("tenant-a", user, roles.Append(KeywardRoles.User).ToHashSet()), _store, _refusals, _clock, new FolderRules());
 
+    private static readonly MetadataLimits Limits = new();
+
+    // These tests are about locks, counters and versions: the signature policy is audit-only here (stored, marked
+    // unverified). Signatures are checked in MetadataSignatureTests, with Nextcloud's own signed metadata.
+    private static readonly SignaturePolicyOptions AuditOnly = new() { Default = SignaturePolicyOptions.AuditOnly };
+
+    private static WriteMetadata Writer(FolderContext context) => new(context, Limits, AuditOnly, new HeldCertificates());
+
+    /// <summary>A well-formed v2 document: a root's when it names users, a sub-folder's (no users) otherwise.</summary>
     private static string Metadata(params string[] users) =>
-        "{\"version\":\"2.0\",\"users\":[" + string.Join(",", users.Select(u => "{\"userId\":\"" + u + "\",\"certificate\":\"c\",\"encryptedMetadataKey\":\"k\"}"))
-        + "],\"metadata\":{\"ciphertext\":\"x\",\"nonce\":\"n\",\"authenticationTag\":\"t\"}}";
+        "{\"version\":\"2.0\"," + (users.Length == 0 ? "" : "\"users\":[" + string.Join(",", users.Select(u => "{\"userId\":\"" + u + "\",\"certificate\":\"-----BEGIN CERTIFICATE-----\",\"encryptedMetadataKey\":\"a2V5\"}")) + "],")
+        + "\"metadata\":{\"ciphertext\":\"Y2lwaGVy\",\"nonce\":\"bm9uY2U=\",\"authenticationTag\":\"dGFn\"}}";
 
     private async Task<string> CommittedRootAsync(string id = "1", string owner = "alice", params string[] users)
     {
         await new RegisterFolder(As(owner)).ExecuteAsync(id, null, default);
         var token = await new LockFolder(As(owner)).ExecuteAsync(new LockRequestedBy(id, 1, null, ApiVersion.V2), default);
-        await new WriteMetadata(As(owner)).ExecuteAsync(new MetadataWrite(id, token, Signature, Metadata([owner, .. users]), ApiVersion.V2, Create: true), default);
+        await Writer(As(owner)).ExecuteAsync(new MetadataWrite(id, token, Signature, Metadata([owner, .. users]), ApiVersion.V2, Create: true), default);
         await new UnlockFolder(As(owner)).ExecuteAsync(id, token, abort: false, ApiVersion.V2, default);
         return id;
     }
@@ -51,7 +60,7 @@ public sealed class FolderUseCaseTests
     {
         await CommittedRootAsync();
         var token = await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", 2, null, ApiVersion.V2), default);
-        await new WriteMetadata(As("alice")).ExecuteAsync(new MetadataWrite("1", token, "bmV3", Metadata("alice", "bob"), ApiVersion.V2, Create: false), default);
+        await Writer(As("alice")).ExecuteAsync(new MetadataWrite("1", token, "bmV3", Metadata("alice", "bob"), ApiVersion.V2, Create: false), default);
 
         var read = await new ReadMetadata(As("alice")).ExecuteAsync("1", ApiVersion.V2, default);
 
@@ -64,7 +73,7 @@ public sealed class FolderUseCaseTests
     {
         await CommittedRootAsync();
         var token = await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", 5, null, ApiVersion.V2), default);
-        await new WriteMetadata(As("alice")).ExecuteAsync(new MetadataWrite("1", token, "bmV3", Metadata("alice", "bob"), ApiVersion.V2, Create: false), default);
+        await Writer(As("alice")).ExecuteAsync(new MetadataWrite("1", token, "bmV3", Metadata("alice", "bob"), ApiVersion.V2, Create: false), default);
 
         await new UnlockFolder(As("alice")).ExecuteAsync("1", token, abort: true, ApiVersion.V2, default);
 
@@ -114,7 +123,7 @@ public sealed class FolderUseCaseTests
     {
         await CommittedRootAsync();
 
-        var reason = await RefusedAsync(() => new WriteMetadata(As("alice")).ExecuteAsync(new MetadataWrite("1", "not-a-token", Signature, Metadata("alice"), ApiVersion.V2, Create: false), default));
+        var reason = await RefusedAsync(() => Writer(As("alice")).ExecuteAsync(new MetadataWrite("1", "not-a-token", Signature, Metadata("alice"), ApiVersion.V2, Create: false), default));
 
         Assert.Equal(RefusalReason.NotLocked, reason);
         Assert.Null(_store.Folder("1")!.Pending);
@@ -132,7 +141,7 @@ public sealed class FolderUseCaseTests
         var token = await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", 2, null, ApiVersion.V2), default);
         var commits = _store.Commits;
 
-        var reason = await RefusedAsync(() => new WriteMetadata(As("alice")).ExecuteAsync(new MetadataWrite("1", token, signature, Metadata("alice"), ApiVersion.V2, Create: false), default));
+        var reason = await RefusedAsync(() => Writer(As("alice")).ExecuteAsync(new MetadataWrite("1", token, signature, Metadata("alice"), ApiVersion.V2, Create: false), default));
 
         Assert.Equal(RefusalReason.SignatureInvalid, reason);
         Assert.Equal(commits, _store.Commits);
@@ -146,7 +155,7 @@ public sealed class FolderUseCaseTests
         var token = await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", 2, null, ApiVersion.V2), default);
 
         Assert.Equal(RefusalReason.MetadataInvalid,
-            await RefusedAsync(() => new WriteMetadata(As("alice")).ExecuteAsync(new MetadataWrite("1", token, Signature, "[1,2]", ApiVersion.V2, Create: false), default)));
+            await RefusedAsync(() => Writer(As("alice")).ExecuteAsync(new MetadataWrite("1", token, Signature, "[1,2]", ApiVersion.V2, Create: false), default)));
     }
 
     [Fact]
@@ -154,21 +163,21 @@ public sealed class FolderUseCaseTests
     {
         await CommittedRootAsync(users: "bob");
 
-        var added = await new AddFiledrop(As("bob")).ExecuteAsync("1", """{"e1":{"ciphertext":"c"}}""", default);
-        Assert.Equal("c", added["e1"]!["ciphertext"]!.GetValue<string>());
+        var added = await new AddFiledrop(As("bob"), Limits).ExecuteAsync("1", """{"e1":{"ciphertext":"Yw==","nonce":"bg==","authenticationTag":"dA==","users":[{"userId":"alice","encryptedFiledropKey":"aw=="}]}}""", default);
+        Assert.Equal("Yw==", added["e1"]!["ciphertext"]!.GetValue<string>());
         Assert.Contains("\"filedrop\":{\"e1\"", _store.Folder("1")!.Committed!.Metadata);
         Assert.Equal(VersionKinds.Filedrop, (await new FolderQueries(As("alice")).VersionsAsync("1", default))[0].Kind);
 
         await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", 2, null, ApiVersion.V2), default);
-        Assert.Equal(RefusalReason.Locked, await RefusedAsync(() => new AddFiledrop(As("bob")).ExecuteAsync("1", """{"e2":{}}""", default)));
-        Assert.Equal(RefusalReason.FiledropInvalid, await RefusedAsync(() => new AddFiledrop(As("bob")).ExecuteAsync("1", "[]", default)));
+        Assert.Equal(RefusalReason.Locked, await RefusedAsync(() => new AddFiledrop(As("bob"), Limits).ExecuteAsync("1", """{"e2":{"ciphertext":"Yw==","nonce":"bg==","authenticationTag":"dA==","users":[{"userId":"alice","encryptedFiledropKey":"aw=="}]}}""", default)));
+        Assert.Equal(RefusalReason.FiledropInvalid, await RefusedAsync(() => new AddFiledrop(As("bob"), Limits).ExecuteAsync("1", "[]", default)));
     }
 
     [Fact]
     public async Task Api_1_creates_without_a_lock_and_cannot_read_or_lock_metadata_2()
     {
         await new RegisterFolder(As("alice")).ExecuteAsync("7", null, default);
-        await new WriteMetadata(As("alice")).ExecuteAsync(new MetadataWrite("7", "", "", """{"metadata":{"version":1.2}}""", ApiVersion.V1, Create: true), default);
+        await Writer(As("alice")).ExecuteAsync(new MetadataWrite("7", "", "", """{"metadata":{"version":1.2}}""", ApiVersion.V1, Create: true), default);
         Assert.Equal("1.2", (await new ReadMetadata(As("alice")).ExecuteAsync("7", ApiVersion.V1, default)).Version);
 
         await CommittedRootAsync("8");
@@ -184,8 +193,8 @@ public sealed class FolderUseCaseTests
         Assert.Equal("alice", _store.Folder("2")!.OwnerId);
 
         var token = await new LockFolder(As("bob")).ExecuteAsync(new LockRequestedBy("1", 2, null, ApiVersion.V2), default);
-        await new WriteMetadata(As("bob")).ExecuteAsync(new MetadataWrite("2", token, Signature, Metadata(), ApiVersion.V2, Create: true), default);
-        await new WriteMetadata(As("bob")).ExecuteAsync(new MetadataWrite("1", token, "bmV3", Metadata("alice", "bob"), ApiVersion.V2, Create: false), default);
+        await Writer(As("bob")).ExecuteAsync(new MetadataWrite("2", token, Signature, Metadata(), ApiVersion.V2, Create: true), default);
+        await Writer(As("bob")).ExecuteAsync(new MetadataWrite("1", token, "bmV3", Metadata("alice", "bob"), ApiVersion.V2, Create: false), default);
         await new UnlockFolder(As("bob")).ExecuteAsync("1", token, abort: false, ApiVersion.V2, default);
 
         Assert.NotNull(_store.Folder("2")!.Committed);
