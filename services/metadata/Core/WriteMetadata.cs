@@ -78,8 +78,11 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
                     throw await context.RefusedAsync(action, write.FolderId, MetadataRefusals.MetadataRefused(problem), ct);
                 }
 
-                // A root lists its members; a sub-folder is signed by a member of its root.
-                var members = folder.IsRoot ? inspected.UserIds : tree.Root.Users;
+                // A root lists its members; a sub-folder is signed by a member of its root — of the root's metadata
+                // pending under the same lock when there is one (a new tree is written in one locked cycle), else its committed one.
+                var members = folder.IsRoot ? inspected.UserIds
+                    : tree.Root.Pending is { Metadata: { } pendingRoot } ? MetadataDocument.Inspect(pendingRoot).UserIds
+                    : tree.Root.Users;
                 var (signer, refused) = await MetadataSignatureCheck.CheckAsync(write.Metadata, write.Signature, members, certificates, ct);
                 verified = signer is not null;
                 if (!verified && signatures.Enforces(context.Caller.TenantId))

@@ -30,6 +30,11 @@ public sealed class MetadataEndpointTests(KeywardSystem system)
         var rootMetadata = root.GetProperty("metadataJson").GetRawText();
         var subMetadata = sub.GetProperty("metadataJson").GetRawText();
         var owner = As("admin", TestTenants.TenantB);
+        // admin comes from a Nextcloud server: Keyward holds the certificate admin stored with PUT public-key, and
+        // checks the vectors' signatures against it (issue #15).
+        await owner.Ocs.ResetKeysAsync();
+        var adminCertificate = JsonNode.Parse(rootMetadata)!["users"]!.AsArray().Single(u => u!["userId"]!.GetValue<string>() == "admin")!["certificate"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await owner.Ocs.PutAsync("public-key", new Dictionary<string, string> { ["publicKey"] = adminCertificate })).Status);
         var rootId = await owner.RegisterAsync();
         var subId = await owner.RegisterAsync(rootId);
 
@@ -278,7 +283,8 @@ public sealed class MetadataEndpointTests(KeywardSystem system)
         var user = NewUser("owner");
         var owner = As(user);
         var id = await owner.RegisterAsync();
-        await owner.CommitAsync(id, E2eeFolders.Metadata(user), counter: 1, signature: "T1JJR0lOQUw=");
+        await owner.CommitAsync(id, E2eeFolders.Metadata(user), counter: 1);
+        var signed = (await owner.GetAsync(id)).Signature;
         var entry = "{\"4a8f6e0c2b1d4e3f9a7b5c6d8e9f0a1b\":{\"ciphertext\":\"Q1Q=\",\"nonce\":\"Tg==\",\"authenticationTag\":\"VA==\",\"users\":[{\"userId\":\"" + user + "\",\"encryptedFiledropKey\":\"Sw==\"}]}}";
 
         var dropped = await owner.Ocs.PutAsync($"meta-data/{id}/filedrop", new Dictionary<string, string> { ["filedrop"] = entry });
@@ -286,7 +292,7 @@ public sealed class MetadataEndpointTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.OK, dropped.Status);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(entry), JsonNode.Parse(dropped.Data.GetProperty("filedrop").GetRawText())));
         var read = await owner.GetAsync(id);
-        Assert.Equal("T1JJR0lOQUw=", read.Signature);
+        Assert.Equal(signed, read.Signature);
         var merged = JsonNode.Parse(read.Data.GetProperty("meta-data").GetString()!)!;
         Assert.NotNull(merged["filedrop"]!["4a8f6e0c2b1d4e3f9a7b5c6d8e9f0a1b"]);
         Assert.Equal("2.0", merged["version"]!.GetValue<string>());

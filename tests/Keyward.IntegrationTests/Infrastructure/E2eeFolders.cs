@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography;
+using Keyward.Client;
 
 namespace Keyward.IntegrationTests.Infrastructure;
 
@@ -6,6 +9,17 @@ namespace Keyward.IntegrationTests.Infrastructure;
 public sealed class E2eeFolders(OcsClient ocs)
 {
     public OcsClient Ocs => ocs;
+
+    /// <summary>
+    /// The default signature: the writer signs v2 metadata with a certificate Keyward issued to them, as Nextcloud's
+    /// clients do — the server checks it (issue #15). Tests of bad signatures pass their own.
+    /// </summary>
+    public const string SignedByWriter = "(signed by the writer)";
+
+    private const string UncheckedSignature = "c2lnbmF0dXJl";
+
+    // One key and certificate per user, made on first use.
+    private static readonly ConcurrentDictionary<string, Lazy<Task<(RSA Key, string Certificate)>>> Signers = new();
 
     public static string NewFolderId() => Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -49,7 +63,7 @@ public sealed class E2eeFolders(OcsClient ocs)
         return ocs.SendAsync(HttpMethod.Delete, endpoint, body, OcsClient.Body.Json, headers);
     }
 
-    public Task<OcsReply> WriteAsync(HttpMethod method, string id, string? token, string? signature, string metadata)
+    public async Task<OcsReply> WriteAsync(HttpMethod method, string id, string? token, string? signature, string metadata)
     {
         var headers = new Dictionary<string, string>();
         if (token is not null)
@@ -57,17 +71,38 @@ public sealed class E2eeFolders(OcsClient ocs)
             headers["e2e-token"] = token;
         }
 
+        if (signature == SignedByWriter)
+        {
+            signature = metadata.Contains("\"version\":\"2.", StringComparison.Ordinal) ? await SignAsync(metadata) : UncheckedSignature;
+        }
+
         if (signature is not null)
         {
             headers["X-NC-E2EE-SIGNATURE"] = signature;
         }
 
-        return ocs.SendAsync(method, $"meta-data/{id}", new Dictionary<string, string> { ["metaData"] = metadata }, OcsClient.Body.Form, headers);
+        return await ocs.SendAsync(method, $"meta-data/{id}", new Dictionary<string, string> { ["metaData"] = metadata }, OcsClient.Body.Form, headers);
     }
 
-    public Task<OcsReply> CreateAsync(string id, string? token, string metadata, string? signature = "c2lnbmF0dXJl") => WriteAsync(HttpMethod.Post, id, token, signature, metadata);
+    /// <summary>X-NC-E2EE-SIGNATURE of the metadata by this client's user.</summary>
+    public async Task<string> SignAsync(string metadata)
+    {
+        var (key, certificate) = await Signers.GetOrAdd($"{ocs.Tenant}/{ocs.User}", _ => new Lazy<Task<(RSA, string)>>(EnrollAsync)).Value;
+        return MetadataV2.Sign(metadata, key, certificate);
+    }
 
-    public Task<OcsReply> UpdateAsync(string id, string? token, string metadata, string? signature = "c2lnbmF0dXJl") => WriteAsync(HttpMethod.Put, id, token, signature, metadata);
+    private async Task<(RSA, string)> EnrollAsync()
+    {
+        var key = RSA.Create(2048);
+        var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={ocs.User}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
+        var issued = await ocs.PostAsync("public-key", new Dictionary<string, string> { ["csr"] = csr });
+        Assert.True(issued.Status == HttpStatusCode.OK, $"a certificate for {ocs.User} to sign metadata with: {issued.Text}");
+        return (key, issued.Data.GetProperty("public-key").GetString()!);
+    }
+
+    public Task<OcsReply> CreateAsync(string id, string? token, string metadata, string? signature = SignedByWriter) => WriteAsync(HttpMethod.Post, id, token, signature, metadata);
+
+    public Task<OcsReply> UpdateAsync(string id, string? token, string metadata, string? signature = SignedByWriter) => WriteAsync(HttpMethod.Put, id, token, signature, metadata);
 
     public Task<OcsReply> DeleteMetadataAsync(string id, string? token) =>
         ocs.SendAsync(HttpMethod.Delete, $"meta-data/{id}", headers: token is null ? null : new Dictionary<string, string> { ["e2e-token"] = token });
@@ -75,7 +110,7 @@ public sealed class E2eeFolders(OcsClient ocs)
     public Task<OcsReply> GetAsync(string id) => ocs.GetAsync($"meta-data/{id}");
 
     /// <summary>Creates and commits metadata in one locked cycle; returns the counter used.</summary>
-    public async Task CommitAsync(string id, string metadata, long counter, bool create = true, string signature = "c2lnbmF0dXJl")
+    public async Task CommitAsync(string id, string metadata, long counter, bool create = true, string signature = SignedByWriter)
     {
         var token = await LockedAsync(id, counter);
         var written = create ? await CreateAsync(id, token, metadata, signature) : await UpdateAsync(id, token, metadata, signature);

@@ -17,6 +17,11 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
 
     public HttpClient Http => http;
 
+    /// <summary>The user this client acts for, and its tenant ("" for the default test tenant).</summary>
+    public string User { get; init; } = "";
+
+    public string Tenant { get; init; } = "";
+
     public static OcsClient For(KeywardSystem system, string user, string? tenant = null, string entry = "/ocs/v2.php", string api = "v2", string? userAgent = null,
         ServiceProcess? gateway = null)
     {
@@ -32,7 +37,7 @@ public sealed class OcsClient(HttpClient http, string entry = "/ocs/v2.php", str
             client.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         }
 
-        return new OcsClient(client, entry, api);
+        return new OcsClient(client, entry, api) { User = user, Tenant = tenant ?? "" };
     }
 
     public async Task<OcsReply> SendAsync(HttpMethod method, string endpoint, IDictionary<string, string>? parameters = null, Body body = Body.Form, IDictionary<string, string>? headers = null)
