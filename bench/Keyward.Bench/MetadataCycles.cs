@@ -132,17 +132,29 @@ public static class MetadataCycles
     }
 
     /// <summary>One client's folder: registered, with metadata, and a counter it keeps raising.</summary>
-    private sealed class Folder(HttpClient http, string id)
+    private sealed class Folder(HttpClient http, string id, string metadata, string signature)
     {
         private long _counter = 1;
-        private readonly string _metadata = "{\"metadata\":{\"ciphertext\":\"" + new string('Q', 2048) + "\",\"nonce\":\"Tk9OQ0U=\",\"authenticationTag\":\"VEFH\"},\"users\":[{\"userId\":\"bench\",\"certificate\":\"c\",\"encryptedMetadataKey\":\"k\"}],\"version\":\"2.0\"}";
 
+        /// <summary>A folder of the user's, whose metadata the user signs as a Nextcloud client does (the server checks it on every write).</summary>
         public static async Task<Folder> CreateAsync(BenchSystem system, string user)
         {
             var http = system.Http(user);
+            using var key = System.Security.Cryptography.RSA.Create(2048);
+            var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={user}", key,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
+            using var issued = await http.PostAsync($"{Api}public-key", new FormUrlEncodedContent(new Dictionary<string, string> { ["csr"] = csr }));
+            issued.EnsureSuccessStatusCode();
+            var certificate = JsonNode.Parse(await issued.Content.ReadAsStringAsync())!["ocs"]!["data"]!["public-key"]!.GetValue<string>();
+            var metadata = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["ciphertext"] = new string('Q', 2048), ["nonce"] = "Tk9OQ0U=", ["authenticationTag"] = "VEFH" },
+                ["users"] = new JsonArray(new JsonObject { ["userId"] = user, ["certificate"] = certificate, ["encryptedMetadataKey"] = "S0VZ" }),
+                ["version"] = "2.0",
+            }.ToJsonString();
             var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString();
             (await http.PutAsync($"{Api}encrypted/{id}", null)).EnsureSuccessStatusCode();
-            var folder = new Folder(http, id);
+            var folder = new Folder(http, id, metadata, Keyward.Client.MetadataV2.Sign(metadata, key, certificate));
             await folder.CycleAsync(create: true);
             return folder;
         }
@@ -155,10 +167,10 @@ public static class MetadataCycles
             var token = JsonNode.Parse(await locked.Content.ReadAsStringAsync())!["ocs"]!["data"]!["e2e-token"]!.GetValue<string>();
             using var write = new HttpRequestMessage(create ? HttpMethod.Post : HttpMethod.Put, $"{Api}meta-data/{id}")
             {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["metaData"] = _metadata }),
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["metaData"] = metadata }),
             };
             write.Headers.Add("e2e-token", token);
-            write.Headers.Add("X-NC-E2EE-SIGNATURE", "c2lnbmF0dXJl");
+            write.Headers.Add("X-NC-E2EE-SIGNATURE", signature);
             using var written = await http.SendAsync(write);
             using var unlock = new HttpRequestMessage(HttpMethod.Delete, $"{Api}lock/{id}");
             unlock.Headers.Add("e2e-token", token);

@@ -67,6 +67,44 @@ public sealed class FolderSession
         return new FolderSession(folderId, content, key, users);
     }
 
+    /// <summary>
+    /// Brings back the files and sub-folders of an earlier version (read from the server's history, its signature
+    /// checked): they are sealed again with the current key, users and key checksums, and the next save writes them
+    /// with the next counter — so every client accepts the restore, which a verbatim copy of the old (lower) inner
+    /// counter would not.
+    /// </summary>
+    public async Task TakeFilesOfVersionAsync(OcsApi api, DeviceState device, int number)
+    {
+        var version = await api.RestAsync(HttpMethod.Get, $"/v1/folders/{FolderId}/versions/{number}");
+        var metadata = version!["metadata"]?.GetValue<string>() ?? "";
+        if (version["info"]?["kind"]?.GetValue<string>() == "deleted" || metadata.Length == 0)
+        {
+            throw new CliError($"version {number} of folder {FolderId} deleted its metadata: there is nothing to restore");
+        }
+
+        using var privateKey = device.PrivateKey();
+        byte[] key;
+        try
+        {
+            key = MetadataV2.UnwrapKey(metadata, device.UserId, privateKey);
+        }
+        catch (CryptographicException)
+        {
+            throw new CliError($"version {number} of folder {FolderId} was not shared with {device.UserId}");
+        }
+
+        var old = MetadataV2.Open(metadata, key);
+        var check = MetadataV2.Verify(metadata, version["signature"]?.GetValue<string>() ?? "", key, old, device.ServerKeyPem, MetadataV2.Users(metadata).ToList(),
+            null, null, device.PinnedCertificates);
+        if (!check.IsValid)
+        {
+            throw new CliError($"version {number} of folder {FolderId} does not verify — {check.Problem}; not restoring it");
+        }
+
+        Content.Files = old.Files;
+        Content.Folders = old.Folders;
+    }
+
     /// <summary>A new metadata key (sharing and unsharing): its checksum joins the list, nothing is re-encrypted.</summary>
     public void RotateKey() => MetadataKey = MetadataV2.Rotate(Content);
 

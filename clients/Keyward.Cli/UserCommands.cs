@@ -120,7 +120,58 @@ public static class UserCommands
         }));
         var folder = new Command("folder", "encrypted folders");
         folder.Subcommands.Add(create);
+        folder.Subcommands.Add(Versions());
+        folder.Subcommands.Add(Restore());
         return folder;
+    }
+
+    private static Command Versions()
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name or id" };
+        var command = new Command("versions", "a folder's metadata versions, newest first, and whether the server verified each one's signature") { folder };
+        command.SetAction(parse => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            var id = device.FolderId(parse.GetValue(folder)!);
+            // Paged by the server (at most 100 a request), printed as they come.
+            var before = 0;
+            do
+            {
+                var page = await api.RestAsync(HttpMethod.Get, $"/v1/folders/{id}/versions?pageSize=100" + (before > 0 ? $"&before={before}" : ""));
+                foreach (var version in page!["versions"]?.AsArray() ?? [])
+                {
+                    var verified = version!["signatureVerified"]?.GetValue<bool>() == true ? "verified" : "not verified";
+                    Console.WriteLine($"{version["number"]}\t{version["kind"]}\tcounter {version["counter"] ?? 0}\t{version["committedAt"]}\t{version["committedBy"]}\t{verified}");
+                }
+
+                before = page["nextBefore"]?.GetValue<int>() ?? 0;
+            }
+            while (before > 0);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Restore()
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name or id" };
+        var number = new Option<int>("--version") { Description = "the version whose files to bring back (see keyward folder versions)", Required = true };
+        var command = new Command("restore", "bring back the files of an earlier version, as a new version with the next counter") { folder, number };
+        command.SetAction(parse => Run(async () =>
+        {
+            var device = DeviceState.Load();
+            using var api = new OcsApi();
+            var session = await FolderSession.OpenAsync(api, device, device.FolderId(parse.GetValue(folder)!));
+            var wanted = parse.GetValue(number);
+            Progress($"reading version {wanted} and checking its signature…");
+            await session.TakeFilesOfVersionAsync(api, device, wanted);
+            Progress("writing it back under a lock…");
+            await session.SaveAsync(api, device, create: false);
+            Console.WriteLine($"restored the files of version {wanted} in folder {session.FolderId}: {session.Content.Files.Count} file(s), counter {session.Content.Counter}");
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Put()

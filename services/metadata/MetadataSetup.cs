@@ -18,7 +18,7 @@ public static class MetadataSetup
     {
         builder.AddKeywardMarten(schemaName: "metadata", options =>
         {
-            options.Schema.For<EncryptedFolder>().Index(f => f.ParentId!);
+            options.Schema.For<EncryptedFolder>().Index(f => f.ParentId!).Index(f => f.OwnerId);
             options.Schema.For<FolderClaim>();
             // Every decision in a tree goes through this document: optimistic concurrency serialises them.
             options.Schema.For<TreeLocks>().UseOptimisticConcurrency(true).Index(t => t.OldestLockAt!)

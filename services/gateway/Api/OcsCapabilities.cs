@@ -6,12 +6,12 @@ using KeysClient = Keyward.Keyserver.V1.Keyserver.KeyserverClient;
 namespace Keyward.Gateway.Api;
 
 /// <summary>
-/// The capabilities block (reference §a.1). Keyward advertises API 2.0, the version current desktop,
-/// Android and iOS clients target; keys-exist is true when the caller has both a certificate and a private key.
+/// The capabilities block (reference §a.1). Keyward advertises API 2.1, the reference's current one (2.0 plus
+/// public-share keys and DELETE encrypted-files); keys-exist is true when the caller has both a certificate and a private key.
 /// </summary>
 public static class OcsCapabilities
 {
-    public const string ApiVersion = "2.0";
+    public const string ApiVersion = "2.1";
 
     public static void Map(IEndpointRouteBuilder app, string ocsPrefix, OcsFlavor flavor)
     {

@@ -36,6 +36,15 @@ public static class OcsMetadataEndpoints
             return OcsAnswer.OkEmpty();
         }));
 
+        // "Reset E2EE" (reference §a.3): the ids as numbers, as Nextcloud's file ids are; an id that is not a number as it is.
+        api.MapDelete("/encrypted-files", (HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.ResetEncryptedFiles, "", async () =>
+        {
+            var reset = await metadata.ResetFoldersAsync(new ResetFoldersRequest(), cancellationToken: http.RequestAborted);
+            var ids = new JsonArray(reset.DeletedIds.Select(id => long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+                ? JsonValue.Create(number) : (JsonNode)JsonValue.Create(id)).ToArray());
+            return OcsAnswer.Ok(new JsonObject { ["deletedIds"] = ids });
+        }));
+
         api.MapGet("/meta-data/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.GetMetadata, id, async () =>
         {
             var found = await metadata.GetMetadataAsync(new GetMetadataRequest { FolderId = id, ApiVersion = version }, cancellationToken: http.RequestAborted);

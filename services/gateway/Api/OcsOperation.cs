@@ -13,6 +13,7 @@ public enum OcsOperation
     GetServerKey,
     MarkEncrypted,
     UnmarkEncrypted,
+    ResetEncryptedFiles,
     GetMetadata,
     CreateMetadata,
     UpdateMetadata,

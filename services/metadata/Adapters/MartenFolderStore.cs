@@ -38,12 +38,23 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         return await LoadTreeAsync(session, folderId, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, int from, int to, CancellationToken cancellationToken)
+    {
+        // Version n is the stream's n-th event (numbering continues across registrations): read only the range.
+        await using var session = sessions.OpenQuerySession();
+        var events = await session.Events.FetchStreamAsync(folderId, version: to, fromVersion: from, token: cancellationToken);
+        return events.Select(e => e.Data).OfType<MetadataVersionRecorded>().Where(v => v.Number >= from && v.Number <= to).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken)
     {
         await using var session = sessions.OpenQuerySession();
-        var events = await session.Events.FetchStreamAsync(folderId, token: cancellationToken);
-        return events.Select(e => e.Data).OfType<MetadataVersionRecorded>().ToList();
+        var folders = await session.Query<EncryptedFolder>().Where(f => f.OwnerId == ownerId).Select(f => new OwnedFolder(f.Id, f.AncestorIds.Count)).ToListAsync(cancellationToken);
+        // Deepest first: a sub-folder is removed while its root still exists.
+        return folders.OrderByDescending(f => f.Depth).Select(f => f.Id).ToList();
     }
+
+    private sealed record OwnedFolder(string Id, int Depth);
 
     /// <summary>Also used by the stale-lock sweep, which works in every tenant's session.</summary>
     public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken)
@@ -99,6 +110,9 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
             session.Query<EncryptedFolder>().AnyAsync(f => f.ParentId == folderId, cancellationToken);
 
         public Task<FolderClaim?> LoadClaimAsync(string folderId, CancellationToken cancellationToken) => session.LoadAsync<FolderClaim>(folderId, cancellationToken);
+
+        public async Task<int> RecordedVersionsAsync(string folderId, CancellationToken cancellationToken) =>
+            (int)((await session.Events.FetchStreamStateAsync(folderId, cancellationToken))?.Version ?? 0);
 
         public void Insert(FolderClaim claim) => session.Insert(claim);
 

@@ -66,8 +66,19 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders, Met
 
     public override async Task<ListVersionsResponse> ListVersions(ListVersionsRequest request, ServerCallContext context)
     {
-        var response = new ListVersionsResponse();
-        response.Versions.AddRange((await new FolderQueries(folders).VersionsAsync(request.FolderId, context.CancellationToken)).Select(Info));
+        var (versions, next) = await new FolderQueries(folders).VersionsAsync(request.FolderId, request.Before, request.PageSize, context.CancellationToken);
+        var response = new ListVersionsResponse { NextBefore = next };
+        response.Versions.AddRange(versions.Select(Info));
+        return response;
+    }
+
+    public override async Task<VersionInfo> RestoreVersion(RestoreVersionRequest request, ServerCallContext context) =>
+        Info(await new RestoreVersion(folders).ExecuteAsync(request.FolderId, request.Version, request.Token, context.CancellationToken));
+
+    public override async Task<ResetFoldersResponse> ResetFolders(ResetFoldersRequest request, ServerCallContext context)
+    {
+        var response = new ResetFoldersResponse();
+        response.DeletedIds.AddRange(await new ResetFolders(folders).ExecuteAsync(context.CancellationToken));
         return response;
     }
 

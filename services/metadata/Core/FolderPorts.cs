@@ -14,8 +14,11 @@ public interface IFolderStore
     /// <summary>A folder with its root and the tree's locks, read without changing anything; null when not registered.</summary>
     Task<FolderTree?> ReadTreeAsync(string folderId, CancellationToken cancellationToken);
 
-    /// <summary>Every committed version of a folder, oldest first.</summary>
-    Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, CancellationToken cancellationToken);
+    /// <summary>The committed versions numbered <paramref name="from"/> to <paramref name="to"/> (inclusive), oldest first; only those are read.</summary>
+    Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, int from, int to, CancellationToken cancellationToken);
+
+    /// <summary>The ids of every encrypted folder (roots and sub-folders) of trees the user owns.</summary>
+    Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken);
 }
 
 /// <summary>One transaction over encrypted folders: what it reads, what it changes, and the audit events that commit with it.</summary>
@@ -29,6 +32,9 @@ public interface IFolderChange
     Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken);
 
     Task<FolderClaim?> LoadClaimAsync(string folderId, CancellationToken cancellationToken);
+
+    /// <summary>How many versions the folder id has recorded, across earlier registrations (numbering continues).</summary>
+    Task<int> RecordedVersionsAsync(string folderId, CancellationToken cancellationToken);
 
     /// <summary>Claims an id for its owner at its first registration; a concurrent first claim re-runs the change.</summary>
     void Insert(FolderClaim claim);

@@ -19,7 +19,37 @@ public sealed class FolderQueries(FolderContext context)
     }
 
     /// <summary>Every committed version, newest first: the owner or an admin of the tenant.</summary>
-    public async Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, CancellationToken ct)
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    /// <summary>A page of versions, newest first, numbered below <paramref name="before"/> (0: from the newest); the next page's cursor, 0 at the end.</summary>
+    public async Task<(IReadOnlyList<MetadataVersionRecorded> Versions, int NextBefore)> VersionsAsync(string folderId, int before, int pageSize, CancellationToken ct)
+    {
+        if (before < 0 || pageSize is < 0 or > MaxPageSize)
+        {
+            throw MetadataRefusals.PageInvalid(MaxPageSize);
+        }
+
+        var folder = await ReadableAsync(folderId, ct);
+        var to = before == 0 ? folder.LastVersion : Math.Min(before - 1, folder.LastVersion);
+        if (to < 1)
+        {
+            return ([], 0);
+        }
+
+        var from = Math.Max(1, to - (pageSize == 0 ? DefaultPageSize : pageSize) + 1);
+        var versions = await context.Folders.VersionsAsync(folderId, from, to, ct);
+        return (versions.OrderByDescending(v => v.Number).ToList(), from > 1 ? from : 0);
+    }
+
+    public async Task<MetadataVersionRecorded> VersionAsync(string folderId, int number, CancellationToken ct)
+    {
+        await ReadableAsync(folderId, ct);
+        return (await context.Folders.VersionsAsync(folderId, number, number, ct)).FirstOrDefault(v => v.Number == number)
+            ?? throw MetadataRefusals.VersionNotFound(folderId, number);
+    }
+
+    private async Task<EncryptedFolder> ReadableAsync(string folderId, CancellationToken ct)
     {
         FolderContext.RequireFolderId(folderId);
         var tree = await context.Folders.ReadTreeAsync(folderId, ct) ?? throw MetadataRefusals.FolderNotFound(folderId);
@@ -28,9 +58,6 @@ public sealed class FolderQueries(FolderContext context)
             throw await context.DeniedAsync("metadata.versions.read", folderId, ct);
         }
 
-        return (await context.Folders.VersionsAsync(folderId, ct)).OrderByDescending(v => v.Number).ToList();
+        return tree.Folder;
     }
-
-    public async Task<MetadataVersionRecorded> VersionAsync(string folderId, int number, CancellationToken ct) =>
-        (await VersionsAsync(folderId, ct)).FirstOrDefault(v => v.Number == number) ?? throw MetadataRefusals.VersionNotFound(folderId, number);
 }

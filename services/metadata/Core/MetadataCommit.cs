@@ -85,6 +85,7 @@ public static class VersionKinds
     public const string Committed = "committed";
     public const string Deleted = "deleted";
     public const string Filedrop = "filedrop";
+    public const string Restored = "restored";
 }
 
 /// <summary>One committed version, kept forever in the folder's event stream.</summary>

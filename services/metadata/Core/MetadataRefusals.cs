@@ -33,6 +33,8 @@ public static class MetadataRefusals
 
     public static Refusal NotOwner(string id) => Refusal.Denied(RefusalReason.AccessDenied, $"only the owner of folder {id} (or an admin) may remove its encryption flag");
 
+    public static Refusal NotOwnerOf(string id, string what) => Refusal.Denied(RefusalReason.AccessDenied, $"only the owner of folder {id} may {what}");
+
     public static Refusal TokenMissing() => Refusal.Invalid(RefusalReason.TokenMissing, "the lock token (e2e-token) is missing");
 
     public static Refusal SignatureMissing() => Refusal.Invalid(RefusalReason.SignatureMissing, "the metadata signature (X-NC-E2EE-SIGNATURE) is missing");
@@ -52,6 +54,11 @@ public static class MetadataRefusals
     public static Refusal MetadataRefused(string problem) => Refusal.Invalid(RefusalReason.MetadataRefused, $"Invalid metadata: {problem}");
 
     public static Refusal SignatureRejected(string problem) => Refusal.Invalid(RefusalReason.SignatureRejected, $"Invalid metadata signature: {problem}");
+
+    public static Refusal PageInvalid(int max) => Refusal.Invalid(RefusalReason.QueryInvalid, $"before must be 0 or more, page_size 0 to {max}");
+
+    public static Refusal VersionNotRestorable(string id, int number) =>
+        Refusal.Precondition(RefusalReason.VersionNotFound, $"version {number} of folder {id} deleted the metadata: there is nothing to restore");
 
     public static Refusal FiledropInvalid() => Refusal.Invalid(RefusalReason.FiledropInvalid, "filedrop must be a JSON object of entries");
 

@@ -62,6 +62,11 @@ public sealed class RegisterFolder(FolderContext context)
             {
                 change.Insert(new FolderClaim { Id = folderId, OwnerId = folder.OwnerId, ClaimedAt = context.Now });
             }
+            else
+            {
+                // Encrypted before: version numbers continue after the ones already recorded for this id.
+                folder.LastVersion = await change.RecordedVersionsAsync(folderId, ct);
+            }
 
             change.Insert(folder, folder.IsRoot ? new TreeLocks { Id = folderId } : null);
 

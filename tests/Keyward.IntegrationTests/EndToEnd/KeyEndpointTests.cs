@@ -387,7 +387,7 @@ public sealed class KeyEndpointTests(KeywardSystem system)
             var reply = await ocs.Http.GetStringAsync(path);
             var block = System.Text.Json.JsonDocument.Parse(reply).RootElement.GetProperty("ocs").GetProperty("data").GetProperty("capabilities").GetProperty("end-to-end-encryption");
             Assert.True(block.GetProperty("enabled").GetBoolean());
-            Assert.Equal("2.0", block.GetProperty("api-version").GetString());
+            Assert.Equal("2.1", block.GetProperty("api-version").GetString());
             return block.GetProperty("keys-exist").GetBoolean();
         }
 

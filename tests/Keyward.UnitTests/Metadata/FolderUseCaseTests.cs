@@ -49,7 +49,7 @@ public sealed class FolderUseCaseTests
         var folder = _store.Folder("1")!;
         Assert.Equal(1, folder.Counter);
         Assert.Equal(Signature, folder.Committed!.Signature);
-        var version = Assert.Single(await new FolderQueries(As("alice")).VersionsAsync("1", default));
+        var version = Assert.Single((await new FolderQueries(As("alice")).VersionsAsync("1", 0, 0, default)).Versions);
         Assert.Equal((1, VersionKinds.Committed, 1L), (version.Number, version.Kind, version.Counter));
         Assert.Contains(_store.Committed, r => r.Action == "metadata.metadata.committed");
         Assert.Empty(_store.Locks("1")!.Locks);
@@ -80,7 +80,7 @@ public sealed class FolderUseCaseTests
         var folder = _store.Folder("1")!;
         Assert.Null(folder.Pending);
         Assert.Equal(1, folder.Counter);
-        Assert.Single(await new FolderQueries(As("alice")).VersionsAsync("1", default));
+        Assert.Single((await new FolderQueries(As("alice")).VersionsAsync("1", 0, 0, default)).Versions);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class FolderUseCaseTests
         var added = await new AddFiledrop(As("bob"), Limits).ExecuteAsync("1", """{"e1":{"ciphertext":"Yw==","nonce":"bg==","authenticationTag":"dA==","users":[{"userId":"alice","encryptedFiledropKey":"aw=="}]}}""", default);
         Assert.Equal("Yw==", added["e1"]!["ciphertext"]!.GetValue<string>());
         Assert.Contains("\"filedrop\":{\"e1\"", _store.Folder("1")!.Committed!.Metadata);
-        Assert.Equal(VersionKinds.Filedrop, (await new FolderQueries(As("alice")).VersionsAsync("1", default))[0].Kind);
+        Assert.Equal(VersionKinds.Filedrop, ((await new FolderQueries(As("alice")).VersionsAsync("1", 0, 0, default)).Versions)[0].Kind);
 
         await new LockFolder(As("alice")).ExecuteAsync(new LockRequestedBy("1", 2, null, ApiVersion.V2), default);
         Assert.Equal(RefusalReason.Locked, await RefusedAsync(() => new AddFiledrop(As("bob"), Limits).ExecuteAsync("1", """{"e2":{"ciphertext":"Yw==","nonce":"bg==","authenticationTag":"dA==","users":[{"userId":"alice","encryptedFiledropKey":"aw=="}]}}""", default)));
@@ -208,8 +208,8 @@ public sealed class FolderUseCaseTests
     {
         await CommittedRootAsync(users: "bob");
 
-        Assert.Single(await new FolderQueries(As("bob")).VersionsAsync("1", default));
-        Assert.Equal(RefusalReason.AccessDenied, await RefusedAsync(() => new FolderQueries(As("carol", KeywardRoles.Admin)).VersionsAsync("1", default)));
+        Assert.Single((await new FolderQueries(As("bob")).VersionsAsync("1", 0, 0, default)).Versions);
+        Assert.Equal(RefusalReason.AccessDenied, await RefusedAsync(() => new FolderQueries(As("carol", KeywardRoles.Admin)).VersionsAsync("1", 0, 0, default)));
         Assert.Equal(RefusalReason.VersionNotFound, await RefusedAsync(() => new FolderQueries(As("alice")).VersionAsync("1", 2, default)));
     }
 

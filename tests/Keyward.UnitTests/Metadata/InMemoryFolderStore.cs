@@ -24,8 +24,11 @@ public sealed class InMemoryFolderStore : IFolderStore
 
     public Task<FolderTree?> ReadTreeAsync(string folderId, CancellationToken cancellationToken) => Task.FromResult(Tree(folderId));
 
-    public Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<MetadataVersionRecorded>>(_versions.GetValueOrDefault(folderId)?.ToList() ?? []);
+    public Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, int from, int to, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<MetadataVersionRecorded>>(_versions.GetValueOrDefault(folderId)?.Where(v => v.Number >= from && v.Number <= to).ToList() ?? []);
+
+    public Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(_folders.Keys.Select(Folder).Where(f => f!.OwnerId == ownerId).OrderByDescending(f => f!.Depth).Select(f => f!.Id).ToList());
 
     public EncryptedFolder? Folder(string id) => _folders.TryGetValue(id, out var json) ? JsonSerializer.Deserialize<EncryptedFolder>(json) : null;
 
@@ -55,6 +58,9 @@ public sealed class InMemoryFolderStore : IFolderStore
             var known = new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToDictionary(f => f.Id);
             return Task.FromResult<IReadOnlyList<EncryptedFolder>>(ids.Distinct().Select(id => known.GetValueOrDefault(id) ?? store.Folder(id)).OfType<EncryptedFolder>().ToList());
         }
+
+        public Task<int> RecordedVersionsAsync(string folderId, CancellationToken cancellationToken) =>
+            Task.FromResult(store._versions.GetValueOrDefault(folderId)?.Count ?? 0);
 
         public Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken) =>
             Task.FromResult(store._folders.Keys.Select(store.Folder).Any(f => f!.ParentId == folderId));

@@ -106,7 +106,7 @@ public sealed class MetadataSignatureTests
         await write.ExecuteAsync(new MetadataWrite("10", token, RootSignature, RootMetadata, ApiVersion.V2, Create: true), default);
         await new UnlockFolder(As("admin")).ExecuteAsync("10", token, abort: false, ApiVersion.V2, default);
         Assert.True(_store.Folder("10")!.Committed!.SignatureVerified);
-        Assert.True((await new FolderQueries(As("admin")).VersionsAsync("10", default)).Single().SignatureVerified);
+        Assert.True(((await new FolderQueries(As("admin")).VersionsAsync("10", 0, 0, default)).Versions).Single().SignatureVerified);
         Assert.Contains(_store.Committed, r => r.Action == "metadata.metadata.created" && r.Details["signature"] == "verified (admin)");
     }
 
