@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
@@ -110,5 +112,50 @@ public sealed class MetadataIntegrityTests(KeywardSystem system)
 
         var audited = await AuditTrailClient.For(system, TestTenants.TenantA).WaitForAsync($"actor={ownerId}&action=metadata.metadata.updated&outcome=denied", 3);
         Assert.All(audited, e => Assert.Equal("METADATA_REFUSED", e.GetProperty("reason").GetString()));
+    }
+
+    [Fact]
+    public async Task Reset_answers_the_deleted_ids_and_leaves_other_users_folders_alone_and_versions_page_over_rest()
+    {
+        var aliceId = NewUser("alice");
+        var bobId = NewUser("bob");
+        var alice = As(aliceId);
+        var bob = As(bobId);
+        var own = await alice.RegisterAsync();
+        var sub = await alice.RegisterAsync(own);
+        var bobs = await bob.RegisterAsync();
+        await bob.CommitAsync(bobs, E2eeFolders.Metadata(bobId, aliceId), counter: 1);
+        for (var counter = 1; counter <= 3; counter++)
+        {
+            await alice.CommitAsync(own, E2eeFolders.Metadata(aliceId), counter, create: counter == 1);
+        }
+
+        // Versions over REST, a page at a time; the owner restores one under a lock.
+        var page = await alice.Ocs.Http.GetFromJsonAsync<JsonElement>($"/v1/folders/{own}/versions?pageSize=2");
+        Assert.Equal([3, 2], page.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("number").GetInt32()));
+        Assert.All(page.GetProperty("versions").EnumerateArray(), v => Assert.True(v.GetProperty("signatureVerified").GetBoolean()));
+        Assert.Equal(2, page.GetProperty("nextBefore").GetInt32());
+        var token = await alice.LockedAsync(own, 4);
+        using (var restored = await alice.Ocs.Http.PostAsJsonAsync($"/v1/folders/{own}/restore", new { version = 1, token }))
+        {
+            Assert.True(restored.IsSuccessStatusCode, await restored.Content.ReadAsStringAsync());
+            Assert.Equal("restored", (await restored.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("kind").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.UnlockAsync(own, token)).Status);
+        using (var byMember = await bob.Ocs.Http.PostAsJsonAsync($"/v1/folders/{bobs}/restore", new { version = 1, token = "x" }))
+        {
+            // bob owns it but holds no lock: FAILED_PRECONDITION, which the REST mapping answers 400.
+            Assert.Equal(HttpStatusCode.BadRequest, byMember.StatusCode);
+            Assert.Contains("\"NOT_LOCKED\"", await byMember.Content.ReadAsStringAsync());
+        }
+
+        var reset = await alice.Ocs.SendAsync(HttpMethod.Delete, "encrypted-files");
+
+        Assert.Equal(HttpStatusCode.OK, reset.Status);
+        Assert.Equal(new[] { long.Parse(sub), long.Parse(own) }.Order(), reset.Data.GetProperty("deletedIds").EnumerateArray().Select(i => i.GetInt64()).Order());
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync(own)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync(bobs)).Status); // shared with her, not hers: still there
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync(bobs)).Status);
     }
 }

@@ -155,6 +155,49 @@ public sealed class ClientFlowTests(KeywardSystem system)
     }
 
     [Fact]
+    public async Task A_buggy_client_wipes_the_file_list_and_the_owner_restores_the_last_good_version_which_a_second_client_accepts()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var alice = new Cli(system, $"alice-{run}", run);
+        var bob = new Cli(system, $"bob-{run}", run);
+        await alice.OkAsync("init");
+        await bob.OkAsync("init");
+        await alice.OkAsync("folder", "create", "docs");
+        var fileName = $"report-{run}.txt";
+        await alice.OkAsync("put", "docs", alice.WriteFile(fileName, $"quarterly figures {run}"));
+        await alice.OkAsync("share", "docs", bob.User);
+        var folderId = alice.FolderId("docs");
+        Assert.Contains(fileName, await bob.OkAsync("ls", folderId));
+
+        // alice's other, buggy client writes well-formed, correctly signed metadata that lists no files.
+        var ocs = new E2eeFolders(OcsClient.For(system, alice.User, TestTenants.TenantA));
+        var current = (await ocs.GetAsync(folderId)).Data.GetProperty("meta-data").GetString()!;
+        using (var key = RSA.Create())
+        {
+            key.ImportFromPem(alice.Device()["PrivateKeyPem"]!.GetValue<string>());
+            var metadataKey = MetadataV2.UnwrapKey(current, alice.User, key);
+            var content = MetadataV2.Open(current, metadataKey);
+            content.Files.Clear();
+            content.Counter++;
+            var wiped = MetadataV2.Seal(content, metadataKey, MetadataV2.Users(current).ToList());
+            await ocs.CommitAsync(folderId, wiped, content.Counter, create: false, signature: MetadataV2.Sign(wiped, key, alice.Device()["CertificatePem"]!.GetValue<string>()));
+        }
+
+        Assert.DoesNotContain(fileName, await bob.OkAsync("ls", folderId));
+
+        // The history shows every version, each verified by the server; the owner brings the files back.
+        var versions = await alice.OkAsync("folder", "versions", "docs");
+        Assert.Equal(4, versions.Split('\n').Count(l => l.Contains("\tverified")));
+        Assert.Contains("counter 5", await alice.OkAsync("folder", "restore", "docs", "--version", "3"));
+
+        // bob's device accepts it (its counter grew past the wiped one) and reads the file again.
+        Assert.Contains(fileName, await bob.OkAsync("ls", folderId));
+        Assert.Equal($"quarterly figures {run}", await bob.OkAsync("get", folderId, fileName));
+        var restored = (await ocs.GetAsync(folderId)).Data.GetProperty("meta-data").GetString()!;
+        Assert.NotEqual(current, restored);
+    }
+
+    [Fact]
     public async Task A_certificate_swapped_in_the_database_is_refused_by_a_sharing_client_because_the_key_transparency_log_lists_another()
     {
         // Adversary: a DB writer (or the operator) who serves their own certificate as bob's, to read what alice shares.
