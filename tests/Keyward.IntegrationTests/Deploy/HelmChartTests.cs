@@ -169,6 +169,10 @@ public sealed class HelmChartTests
         Assert.StartsWith("keyward", Setting("audit", "Keyward__Audit__Publishers__Users__certificate-authority"));
         Assert.NotNull(Setting("audit", "Keyward__Audit__Publishers__RequireServiceUser"));
         Assert.Equal("00:01:00", Setting("gateway", "Keyward__Gateway__RefusedTokens__Window"));
+        // Metadata integrity: the limits and the signature policy (enforce unless a tenant is migrating old clients).
+        Assert.Equal("16777216", Setting("metadata", "Keyward__Metadata__Limits__MaxBytes"));
+        Assert.Equal("10000", Setting("metadata", "Keyward__Metadata__Limits__MaxFiledropEntries"));
+        Assert.Equal("enforce", Setting("metadata", "Keyward__Metadata__SignaturePolicy__Default"));
     }
 
     [Theory]
