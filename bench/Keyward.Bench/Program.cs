@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Keyward.Bench;
 
-// dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p1..p8] (p5 runs with p8) [--events N] [--certificates N] [--warmup MAX_SECONDS] [--out FILE] [--markdown FILE] [--report-only]
+// dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p1..p8] (p5 runs with p8; p7: metadata size) [--events N] [--certificates N] [--warmup MAX_SECONDS] [--out FILE] [--markdown FILE] [--report-only]
 var figures = args.Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, "^p[1-8]$")).DefaultIfEmpty("all").ToList();
 var events = Option("--events", 20_000);
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
@@ -18,13 +18,18 @@ if (figures.Contains("all") || figures.Contains("p3"))
     results.Add(await AuditThroughput.RunAsync(stack, events));
 }
 
-if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p8"]).Any())
+if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p7", "p8"]).Any())
 {
     Console.WriteLine("starting the five services (Release)…");
     await using var system = await BenchSystem.StartAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150)));
     if (figures.Intersect(["all", "p5", "p8"]).Any())
     {
         results.AddRange(await LogBenchmarks.RunAsync(stack, system, events));
+    }
+
+    if (figures.Contains("all") || figures.Contains("p7"))
+    {
+        results.AddRange(await MetadataSize.RunAsync(stack, system));
     }
 
     if (figures.Contains("all") || figures.Contains("p1"))

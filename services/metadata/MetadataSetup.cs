@@ -20,6 +20,7 @@ public static class MetadataSetup
         {
             options.Schema.For<EncryptedFolder>().Index(f => f.ParentId!).Index(f => f.OwnerId);
             options.Schema.For<FolderClaim>();
+            options.Schema.For<MetadataBlob>();
             // Every decision in a tree goes through this document: optimistic concurrency serialises them.
             options.Schema.For<TreeLocks>().UseOptimisticConcurrency(true).Index(t => t.OldestLockAt!)
                 .Metadata(m => m.TenantId.MapTo(t => t.TenantId));

@@ -35,7 +35,7 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
     public async Task<FolderTree?> ReadTreeAsync(string folderId, CancellationToken cancellationToken)
     {
         await using var session = sessions.OpenQuerySession();
-        return await LoadTreeAsync(session, folderId, cancellationToken);
+        return await LoadTreeAsync(session, folderId, cancellationToken, new HashSet<string>());
     }
 
     public async Task<IReadOnlyList<MetadataVersionRecorded>> VersionsAsync(string folderId, int from, int to, CancellationToken cancellationToken)
@@ -43,7 +43,8 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         // Version n is the stream's n-th event (numbering continues across registrations): read only the range.
         await using var session = sessions.OpenQuerySession();
         var events = await session.Events.FetchStreamAsync(folderId, version: to, fromVersion: from, token: cancellationToken);
-        return events.Select(e => e.Data).OfType<MetadataVersionRecorded>().Where(v => v.Number >= from && v.Number <= to).ToList();
+        var versions = events.Select(e => e.Data).OfType<MetadataVersionRecorded>().Where(v => v.Number >= from && v.Number <= to).ToList();
+        return await MetadataBlobs.FillAsync(session, versions, cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken)
@@ -57,7 +58,19 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
     private sealed record OwnedFolder(string Id, int Depth);
 
     /// <summary>Also used by the stale-lock sweep, which works in every tenant's session.</summary>
-    public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken)
+    /// <summary>The folder, its root and the tree's locks, with their metadata texts; <paramref name="known"/> collects the blobs seen.</summary>
+    public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken, ISet<string> known)
+    {
+        var tree = await LoadTreeWithoutTextsAsync(session, folderId, cancellationToken);
+        if (tree is not null)
+        {
+            await MetadataBlobs.FillAsync(session, new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToList(), known, cancellationToken);
+        }
+
+        return tree;
+    }
+
+    private static async Task<FolderTree?> LoadTreeWithoutTextsAsync(IQuerySession session, string folderId, CancellationToken cancellationToken)
     {
         // One round trip for a root (the common case): the folder and the locks keyed by its own id.
         var batch = session.CreateBatchQuery();
@@ -83,28 +96,35 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         return new FolderTree(folder, root, await rootLocksQuery ?? new TreeLocks { Id = root.Id });
     }
 
-    public static async Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(IQuerySession session, FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(IQuerySession session, FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken,
+        ISet<string> known)
     {
-        var known = new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToDictionary(f => f.Id);
+        var blobs = known;
+        var loadedById = new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToDictionary(f => f.Id);
         var wanted = ids.Distinct().ToList();
-        var missing = wanted.Where(id => !known.ContainsKey(id)).ToArray();
+        var missing = wanted.Where(id => !loadedById.ContainsKey(id)).ToArray();
         if (missing.Length > 0)
         {
-            foreach (var folder in await session.LoadManyAsync<EncryptedFolder>(cancellationToken, missing))
+            var loaded = await session.LoadManyAsync<EncryptedFolder>(cancellationToken, missing);
+            await MetadataBlobs.FillAsync(session, loaded.ToList(), blobs, cancellationToken);
+            foreach (var folder in loaded)
             {
-                known[folder.Id] = folder;
+                loadedById[folder.Id] = folder;
             }
         }
 
-        return wanted.Where(known.ContainsKey).Select(id => known[id]).ToList();
+        return wanted.Where(loadedById.ContainsKey).Select(id => loadedById[id]).ToList();
     }
 
     private sealed class Change(IDocumentSession session, AuditRecorder audit) : IFolderChange
     {
-        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken) => MartenFolderStore.LoadTreeAsync(session, folderId, cancellationToken);
+        // Metadata blobs this change has read or written: a text already stored is never written again.
+        private readonly HashSet<string> _blobs = new(StringComparer.Ordinal);
+
+        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken) => MartenFolderStore.LoadTreeAsync(session, folderId, cancellationToken, _blobs);
 
         public Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken) =>
-            MartenFolderStore.LoadFoldersAsync(session, tree, ids, cancellationToken);
+            MartenFolderStore.LoadFoldersAsync(session, tree, ids, cancellationToken, _blobs);
 
         public Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken) =>
             session.Query<EncryptedFolder>().AnyAsync(f => f.ParentId == folderId, cancellationToken);
@@ -118,6 +138,7 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
 
         public void Insert(EncryptedFolder folder, TreeLocks? newTreeLocks = null)
         {
+            // A new folder has no metadata yet: nothing to split off.
             session.Insert(folder);
             if (newTreeLocks is not null)
             {
@@ -129,22 +150,22 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
 
         public void Delete(TreeLocks locks) => session.Delete(locks);
 
-        public void Save(EncryptedFolder folder) => session.Store(folder);
+        public void Save(EncryptedFolder folder) => MetadataBlobs.Store(session, folder, _blobs);
 
         public void Save(TreeLocks locks) => session.Store(locks);
 
         public void Save(FolderTree tree)
         {
-            session.Store(tree.Folder);
+            MetadataBlobs.Store(session, tree.Folder, _blobs);
             if (!ReferenceEquals(tree.Root, tree.Folder))
             {
-                session.Store(tree.Root);
+                MetadataBlobs.Store(session, tree.Root, _blobs);
             }
 
             session.Store(tree.Locks);
         }
 
-        public void AppendVersion(string folderId, MetadataVersionRecorded version) => session.Events.Append(folderId, version);
+        public void AppendVersion(string folderId, MetadataVersionRecorded version) => session.Events.Append(folderId, MetadataBlobs.Referring(session, version, _blobs));
 
         public void Record(AuditRecord record) => audit.Record(session, record);
 

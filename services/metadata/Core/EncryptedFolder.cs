@@ -40,6 +40,9 @@ public sealed class EncryptedFolder
 
     public int Depth => AncestorIds.Count;
 
+    /// <summary>A copy sharing the (immutable) metadata records, for a store that persists it in another shape.</summary>
+    public EncryptedFolder ShallowCopy() => (EncryptedFolder)MemberwiseClone();
+
     /// <summary>The folder and its ancestors: what a lock anywhere on it covers.</summary>
     public IEnumerable<string> PathToRoot => AncestorIds.Append(Id);
 }
@@ -53,5 +56,8 @@ public sealed record CommittedMetadata(string Metadata, string Signature, string
 /// <summary>Metadata written under a lock, visible only after the unlock commits it. <c>Metadata</c> null is a pending delete.</summary>
 public sealed record PendingMetadata(string? Metadata, string Signature, string Token, string WrittenBy, DateTimeOffset WrittenAt, bool SignatureVerified = false)
 {
+    /// <summary>SHA-256 (hex) of the pending text; empty for a pending delete.</summary>
+    public string Sha256 { get; init; } = "";
+
     public bool IsDelete => Metadata is null;
 }

@@ -102,7 +102,10 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
             }
             else
             {
-                folder.Pending = new PendingMetadata(write.Metadata, write.Signature, write.Token, context.Caller.UserId, context.Now, verified);
+                folder.Pending = new PendingMetadata(write.Metadata, write.Signature, write.Token, context.Caller.UserId, context.Now, verified)
+                {
+                    Sha256 = MetadataCommit.Sha256(write.Metadata),
+                };
                 tree.Locks.Touch(write.Token, folder.Id);
                 change.Record(FolderContext.Success(action, folder.Id, details));
             }

@@ -78,7 +78,8 @@ public sealed class StaleLockRollback(IDocumentStore store, IOptions<StaleLockOp
         try
         {
             await using var session = store.LightweightSession(tenantId);
-            var tree = await MartenFolderStore.LoadTreeAsync(session, rootId, cancellationToken);
+            var blobs = new HashSet<string>(StringComparer.Ordinal);
+            var tree = await MartenFolderStore.LoadTreeAsync(session, rootId, cancellationToken, blobs);
             if (tree is null)
             {
                 return 0;
@@ -88,10 +89,10 @@ public sealed class StaleLockRollback(IDocumentStore store, IOptions<StaleLockOp
             foreach (var token in tokens)
             {
                 var lockedFolders = tree.Locks.Locks.Where(l => l.Token == token).Select(l => l.FolderId);
-                foreach (var folder in await MartenFolderStore.LoadFoldersAsync(session, tree, tree.Locks.TouchedBy(token).Concat(lockedFolders), cancellationToken))
+                foreach (var folder in await MartenFolderStore.LoadFoldersAsync(session, tree, tree.Locks.TouchedBy(token).Concat(lockedFolders), cancellationToken, blobs))
                 {
                     MetadataCommit.Abort(folder);
-                    session.Store(folder);
+                    MetadataBlobs.Store(session, folder, blobs);
                 }
 
                 var lockedBy = tree.Locks.Locks.First(l => l.Token == token);
