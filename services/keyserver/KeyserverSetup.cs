@@ -21,6 +21,7 @@ public static class KeyserverSetup
         {
             options.Schema.For<StoredCertificate>();
             options.Schema.For<StoredPrivateKey>();
+            options.Schema.For<PublicShare>();
             options.Schema.For<StoredDeviceRequest>().Index(r => r.UserId);
             options.Schema.For<StoredRecoveryPolicy>();
             options.Schema.For<StoredEscrow>();

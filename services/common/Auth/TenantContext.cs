@@ -48,6 +48,9 @@ public static class KeywardRoles
     public const string Admin = "admin";
     public const string Auditor = "auditor";
 
+    /// <summary>The tenant's Nextcloud instance, reporting its public link shares to Keyward.</summary>
+    public const string Instance = "instance";
+
     /// <summary>Keyward services acting for a tenant (e.g. the audit service having checkpoints signed).</summary>
     public const string Service = "service";
 }

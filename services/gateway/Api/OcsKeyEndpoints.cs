@@ -14,32 +14,36 @@ namespace Keyward.Gateway.Api;
 /// </summary>
 public static class OcsKeyEndpoints
 {
+    private const string ShareTokenHeader = "x-nc-e2ee-share-token";
+
     public static void Map(RouteGroupBuilder api, OcsFlavor flavor, OcsLimits limits)
     {
         api.MapGet("/private-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.GetPrivateKey, gated: true, async () =>
         {
-            var key = await keys.GetPrivateKeyAsync(new GetPrivateKeyRequest(), cancellationToken: http.RequestAborted);
+            // A public share's private key is asked for with its token in x-nc-e2ee-share-token (reference §a.2).
+            var key = await keys.GetPrivateKeyAsync(new GetPrivateKeyRequest { ShareToken = http.Request.Headers[ShareTokenHeader].ToString() }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["private-key"] = key.PrivateKey_ });
         }));
 
         api.MapPost("/private-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.StorePrivateKey, gated: true, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
-            var stored = await keys.SetPrivateKeyAsync(new SetPrivateKeyRequest { PrivateKey = parameters["privateKey"] ?? "" }, cancellationToken: http.RequestAborted);
+            var stored = await keys.SetPrivateKeyAsync(new SetPrivateKeyRequest { PrivateKey = parameters["privateKey"] ?? "", ShareToken = parameters["shareToken"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["private-key"] = stored.PrivateKey_ });
         })).WithBodyLimits(limits.KeyBodyBytes);
 
         // Deleting is not gated by client (reference §a.0) and succeeds when nothing is stored (§a.2).
         api.MapDelete("/private-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.DeletePrivateKey, gated: false, async () =>
         {
-            await keys.DeletePrivateKeyAsync(new DeletePrivateKeyRequest(), cancellationToken: http.RequestAborted);
+            var parameters = await OcsParameters.ReadAsync(http.Request);
+            await keys.DeletePrivateKeyAsync(new DeletePrivateKeyRequest { ShareToken = parameters["shareToken"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
         }));
 
         api.MapPost("/public-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.CreateCertificate, gated: true, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
-            var certificate = await keys.CreateCertificateAsync(new CreateCertificateRequest { CsrPem = parameters["csr"] ?? "" }, cancellationToken: http.RequestAborted);
+            var certificate = await keys.CreateCertificateAsync(new CreateCertificateRequest { CsrPem = parameters["csr"] ?? "", ShareToken = parameters["shareToken"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["public-key"] = certificate.CertificatePem });
         })).WithBodyLimits(limits.KeyBodyBytes);
 
@@ -72,7 +76,8 @@ public static class OcsKeyEndpoints
 
         api.MapDelete("/public-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.DeleteCertificate, gated: false, async () =>
         {
-            await keys.DeleteCertificateAsync(new DeleteCertificateRequest(), cancellationToken: http.RequestAborted);
+            var parameters = await OcsParameters.ReadAsync(http.Request);
+            await keys.DeleteCertificateAsync(new DeleteCertificateRequest { ShareToken = parameters["shareToken"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
         }));
 

@@ -22,6 +22,8 @@ public static class OcsRefusalTable
         (GetPrivateKey, R.NotAllowed, _) => OcsAnswer.Returned(403, "Not allowed to get private key"),
         (StorePrivateKey, R.PrivateKeyInvalid, _) => OcsAnswer.Thrown(400, "Invalid private key format"),
         (StorePrivateKey, R.KeyExists, _) => OcsAnswer.Bare(409),
+        // A public share's key by someone who does not own the share (the reference answers its storage's 400 "Internal error").
+        (StorePrivateKey, R.NotAllowed, _) => OcsAnswer.Thrown(403, message),
         (DeletePrivateKey, R.NotAllowed, _) => OcsAnswer.Thrown(403, "You are not allowed to delete this private key"),
 
         (CreateCertificate, R.KeyExists, _) => OcsAnswer.Bare(409),

@@ -34,6 +34,12 @@ public sealed class MartenKeyStore(TenantSessions sessions, AuditRecorder audit)
         return await session.LoadManyAsync<StoredCertificate>(cancellationToken, userIds.ToArray());
     }
 
+    public async Task<IReadOnlyList<PublicShare>> SharesAsync(CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        return await session.Query<PublicShare>().ToListAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<StoredDeviceRequest>> PendingDeviceRequestsAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var session = sessions.OpenQuerySession();

@@ -14,7 +14,7 @@ public sealed class KeyserverApi(TenantContext caller, KeyContext keys) : V1.Key
         Task.FromResult(caller.Describe(KeyserverSetup.ServiceName));
 
     public override async Task<Certificate> CreateCertificate(CreateCertificateRequest request, ServerCallContext context) =>
-        Reply(await new Certificates(keys).IssueAsync(request.CsrPem, context.CancellationToken));
+        Reply(await new Certificates(keys).IssueAsync(request.CsrPem, context.CancellationToken, request.ShareToken));
 
     public override async Task<Certificate> StoreCertificate(StoreCertificateRequest request, ServerCallContext context) =>
         Reply(await new Certificates(keys).StoreAsync(request.CertificatePem, context.CancellationToken));
@@ -28,7 +28,7 @@ public sealed class KeyserverApi(TenantContext caller, KeyContext keys) : V1.Key
 
     public override async Task<DeleteCertificateResponse> DeleteCertificate(DeleteCertificateRequest request, ServerCallContext context)
     {
-        await new Certificates(keys).DeleteAsync(context.CancellationToken);
+        await new Certificates(keys).DeleteAsync(context.CancellationToken, request.ShareToken);
         return new DeleteCertificateResponse();
     }
 
@@ -36,16 +36,31 @@ public sealed class KeyserverApi(TenantContext caller, KeyContext keys) : V1.Key
         Reply(await new Certificates(keys).ReissueAsync(request.UserId, context.CancellationToken));
 
     public override async Task<PrivateKey> SetPrivateKey(SetPrivateKeyRequest request, ServerCallContext context) =>
-        new() { PrivateKey_ = (await new PrivateKeys(keys).StoreAsync(request.PrivateKey, context.CancellationToken)).Blob };
+        new() { PrivateKey_ = (await new PrivateKeys(keys).StoreAsync(request.PrivateKey, context.CancellationToken, request.ShareToken)).Blob };
 
     public override async Task<PrivateKey> GetPrivateKey(GetPrivateKeyRequest request, ServerCallContext context) =>
-        new() { PrivateKey_ = (await new PrivateKeys(keys).GetAsync(context.CancellationToken)).Blob };
+        new() { PrivateKey_ = (await new PrivateKeys(keys).GetAsync(context.CancellationToken, request.ShareToken)).Blob };
 
     public override async Task<DeletePrivateKeyResponse> DeletePrivateKey(DeletePrivateKeyRequest request, ServerCallContext context)
     {
-        await new PrivateKeys(keys).DeleteAsync(context.CancellationToken);
+        await new PrivateKeys(keys).DeleteAsync(context.CancellationToken, request.ShareToken);
         return new DeletePrivateKeyResponse();
     }
+
+    public override async Task<ShareInfo> RegisterShare(RegisterShareRequest request, ServerCallContext context)
+    {
+        var share = await new PublicShares(keys).RegisterAsync(request.Token, request.OwnerId, request.NodeId, request.Permissions, context.CancellationToken);
+        return new ShareInfo { Token = share.Id, OwnerId = share.OwnerId, NodeId = share.NodeId, Permissions = share.Permissions };
+    }
+
+    public override async Task<RemoveShareResponse> RemoveShare(RemoveShareRequest request, ServerCallContext context)
+    {
+        await new PublicShares(keys).RemoveAsync(request.Token, context.CancellationToken);
+        return new RemoveShareResponse();
+    }
+
+    public override async Task<ReconcileSharesResponse> ReconcileShares(ReconcileSharesRequest request, ServerCallContext context) =>
+        new() { Removed = await new PublicShares(keys).ReconcileAsync(request.Tokens, context.CancellationToken) };
 
     public override async Task<KeyStatus> GetKeyStatus(GetKeyStatusRequest request, ServerCallContext context)
     {

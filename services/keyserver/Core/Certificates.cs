@@ -15,22 +15,30 @@ public sealed class Certificates(KeyContext context)
 
     private AuditTarget Own => new("certificate", context.Caller.UserId);
 
-    public async Task<StoredCertificate> IssueAsync(string csrPem, CancellationToken ct)
+    /// <summary>Signs the caller's CSR — or, with a share token, the CSR of that public share's key pair (CN <c>s:&lt;token&gt;</c>, the share's owner only).</summary>
+    public async Task<StoredCertificate> IssueAsync(string csrPem, CancellationToken ct, string? shareToken = null)
     {
+        var holder = await new PublicShares(context).HolderAsync(shareToken, Refused, Own, ct);
+        var own = new AuditTarget("certificate", holder);
         // The reference answers 409 before looking at the CSR (§a.2, order of checks).
-        await context.RefuseIfExistsAsync<StoredCertificate>(Refused, Own, ct);
+        await context.RefuseIfExistsAsync<StoredCertificate>(Refused, own, ct, holder);
         SignedCertificate signed;
         try
         {
-            signed = await context.Ca.SignAsync(context.Caller.UserId, csrPem, ct);
+            signed = await context.Ca.SignAsync(holder, csrPem, ct);
+        }
+        catch (Refusal refusal) when (shareToken is { Length: > 0 } && refusal.Reason == RefusalReason.CnMismatch)
+        {
+            throw await context.RefusedAsync(Refused, own, Refusal.Denied(RefusalReason.CnMismatch, "Common name (CN) does not match the share token"), ct);
         }
         catch (Refusal refusal)
         {
-            throw await context.RefusedAsync(Refused, Own, refusal, ct);
+            throw await context.RefusedAsync(Refused, own, refusal, ct);
         }
 
-        var certificate = new StoredCertificate { Id = context.Caller.UserId, CertificatePem = signed.CertificatePem, FingerprintSha256 = signed.FingerprintSha256, Source = "ca", CreatedAt = context.Now };
-        await context.InsertOnceAsync(certificate, Success("keys.certificate.issued", ("serial", signed.SerialNumber), ("fingerprint_sha256", signed.FingerprintSha256)), Refused, ct);
+        var certificate = new StoredCertificate { Id = holder, CertificatePem = signed.CertificatePem, FingerprintSha256 = signed.FingerprintSha256, Source = "ca", CreatedAt = context.Now };
+        await context.InsertOnceAsync(certificate, new AuditRecord("keys.certificate.issued", own, AuditOutcome.Success,
+            new Dictionary<string, string> { ["serial"] = signed.SerialNumber, ["fingerprint_sha256"] = signed.FingerprintSha256 }), Refused, ct);
         return certificate;
     }
 
@@ -64,7 +72,11 @@ public sealed class Certificates(KeyContext context)
             .ToList();
     }
 
-    public Task DeleteAsync(CancellationToken ct) => context.DeleteOwnAsync<StoredCertificate>("keys.certificate.deleted", Own, ct);
+    public async Task DeleteAsync(CancellationToken ct, string? shareToken = null)
+    {
+        var holder = await new PublicShares(context).HolderAsync(shareToken, "keys.certificate.deleted", Own, ct);
+        await context.DeleteOwnAsync<StoredCertificate>("keys.certificate.deleted", new AuditTarget("certificate", holder), ct, holder);
+    }
 
     /// <summary>An admin has a user's certificate issued again for the same key; both fingerprints are audited.</summary>
     public async Task<StoredCertificate> ReissueAsync(string? userId, CancellationToken ct)

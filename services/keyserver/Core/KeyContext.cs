@@ -57,22 +57,22 @@ public sealed class KeyContext(TenantContext caller, IKeyStore keys, ICertificat
     }
 
     /// <summary>Refuses (KEY_EXISTS, audited) when the caller already has a document of this kind: the reference answers 409 first (§a.2).</summary>
-    public async Task RefuseIfExistsAsync<T>(string action, AuditTarget target, CancellationToken ct)
+    public async Task RefuseIfExistsAsync<T>(string action, AuditTarget target, CancellationToken ct, string? holder = null)
         where T : class
     {
-        if (await Keys.LoadAsync<T>(Caller.UserId, ct) is not null)
+        if (await Keys.LoadAsync<T>(holder ?? Caller.UserId, ct) is not null)
         {
             throw await RefusedAsync(action, target, KeyExists(), ct);
         }
     }
 
     /// <summary>Deletes the caller's own document of this kind (also when there is none), audited.</summary>
-    public Task DeleteOwnAsync<T>(string action, AuditTarget target, CancellationToken ct)
+    public Task DeleteOwnAsync<T>(string action, AuditTarget target, CancellationToken ct, string? holder = null)
         where T : class =>
         Keys.ChangeAsync(async change =>
         {
-            var existed = await change.LoadAsync<T>(Caller.UserId, ct) is not null;
-            change.Delete<T>(Caller.UserId);
+            var existed = await change.LoadAsync<T>(holder ?? Caller.UserId, ct) is not null;
+            change.Delete<T>(holder ?? Caller.UserId);
             change.Record(new AuditRecord(action, target, AuditOutcome.Success, new Dictionary<string, string> { ["existed"] = existed ? "true" : "false" }));
             await change.CommitAsync(ct);
             return true;

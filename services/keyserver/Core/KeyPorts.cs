@@ -21,6 +21,9 @@ public interface IKeyStore
 
     Task<IReadOnlyList<StoredEscrowRelease>> EscrowReleasesAsync(string userId, CancellationToken cancellationToken);
 
+    /// <summary>Every public share registered for the tenant.</summary>
+    Task<IReadOnlyList<PublicShare>> SharesAsync(CancellationToken cancellationToken);
+
     /// <summary>What the capabilities answer needs about a user, in one read.</summary>
     Task<KeyStatusFacts> StatusAsync(string userId, CancellationToken cancellationToken);
 }
