@@ -226,7 +226,7 @@ public static class LogBenchmarks
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{system.Services["audit"].HttpPort}"), Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", system.Token("p5-auditor", "auditor"));
 
-        // Reference: SHA-256 over the same leaf bytes, already in memory, best of three.
+        // Reference: SHA-256 over the same leaf bytes, already in memory, best of five.
         var leaves = new List<byte[]>();
         await using (var command = data.CreateCommand("select leaf from audit.log_entries where tenant_id = @t and log = 'audit' order by idx"))
         {
@@ -239,7 +239,7 @@ public static class LogBenchmarks
         }
 
         var output = new byte[32];
-        var hashing = BestOfThree(() =>
+        var hashing = BestOf(() =>
         {
             foreach (var leaf in leaves)
             {
@@ -269,7 +269,8 @@ public static class LogBenchmarks
         var export = await http.GetStringAsync("/v1/audit/export");
         var fingerprint = JsonDocument.Parse(export[..export.IndexOf('\n')]).RootElement.GetProperty("logKeyFingerprint").GetString();
         ExportVerification? offline = null;
-        var offlineSeconds = BestOfThree(() => offline = AuditExport.Verify(new StringReader(export), null, fingerprint));
+        var exportBytes = Encoding.UTF8.GetBytes(export);
+        var offlineSeconds = BestOf(() => offline = AuditExport.Verify(new MemoryStream(exportBytes, writable: false), null, fingerprint));
         if (offline is not { IsValid: true })
         {
             throw new InvalidOperationException($"verify-export: {offline?.Summary}");
@@ -281,16 +282,17 @@ public static class LogBenchmarks
         return
         [
             new BenchFigure("P5", "audit log verification by the service (read, leaf hash, served columns re-parsed, tree, checkpoints)", "entries/s", service,
-                "SHA-256 over the same leaf bytes in memory", reference, $"{entries} entries, POST /v1/audit/verify, best of three; goal ≥ 40 %"),
+                "SHA-256 over the same leaf bytes in memory", reference, $"{entries} entries, POST /v1/audit/verify, best of five; goal ≥ 40 %"),
             new BenchFigure("P5-export", "offline verification of an export (parse lines, leaf hash, tree, checkpoint signatures)", "entries/s", exported,
-                "SHA-256 over the same leaf bytes in memory", reference, $"{leaves.Count} entries, {Encoding.UTF8.GetByteCount(export) / 1024 / 1024} MiB export in memory, best of three; goal ≥ 40 %"),
+                "SHA-256 over the same leaf bytes in memory", reference, $"{leaves.Count} entries, {Encoding.UTF8.GetByteCount(export) / 1024 / 1024} MiB export in memory, best of five; goal ≥ 40 %"),
         ];
     }
 
-    private static double BestOfThree(Action work)
+    /// <summary>Best of five passes: on this shared 2-core machine a single pass moves by a third from run to run.</summary>
+    private static double BestOf(Action work)
     {
         var best = double.MaxValue;
-        for (var pass = 0; pass < 3; pass++)
+        for (var pass = 0; pass < 5; pass++)
         {
             var stopwatch = Stopwatch.StartNew();
             work();

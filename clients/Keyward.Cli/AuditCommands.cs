@@ -38,8 +38,8 @@ public static class AuditCommands
                 return Fail("pin the tenant's log key: --log-key FILE.pem or --log-key-fingerprint HEX (the export's own key is never trusted alone)");
             }
 
-            using var reader = new StreamReader(path.FullName);
-            var result = AuditExport.Verify(reader, trusted, pinned);
+            using var stream = File.OpenRead(path.FullName);
+            var result = AuditExport.Verify(stream, trusted, pinned);
             Console.WriteLine(result.Summary);
             return result.IsValid ? 0 : 1;
         });

@@ -118,4 +118,19 @@ public sealed class ChainTests
         Assert.Equal("BROKEN at leaf 0: line 2 is not a valid export record", AuditExport.Verify(new StringReader(Export(badIndex)), null, fingerprint).Summary);
         Assert.Equal("BROKEN at leaf 0: line 2 is not a valid export record", AuditExport.Verify(new StringReader(Export(["{\"type\":\"leaf\",\"index\":0}", .. lines[1..]])), null, fingerprint).Summary);
     }
+
+    [Fact]
+    public void Export_lines_are_split_across_chunks_with_crlf_a_line_longer_than_a_chunk_and_no_final_newline()
+    {
+        var big = new string('x', 5 * 1024 * 1024);
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes($"a\r\nbb\n\n{big}\nlast"));
+        var lines = new ExportLines(stream);
+        var read = new List<string> { lines.First()! };
+        while (lines.NextChunk() is { Count: > 0 } chunk)
+        {
+            read.AddRange(chunk.Select(l => Encoding.UTF8.GetString(l.Span)));
+        }
+
+        Assert.Equal(["a", "bb", "", big, "last"], read);
+    }
 }
