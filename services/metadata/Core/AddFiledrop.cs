@@ -43,7 +43,7 @@ public sealed class AddFiledrop(FolderContext context, MetadataLimits limits)
             var merged = MetadataDocument.MergeFiledrop(committed.Metadata, entries);
             if (merged.Length > limits.MaxBytes)
             {
-                throw await context.RefusedAsync(Action, folderId, MetadataRefusals.MetadataRefused($"with these entries the metadata would be larger than {limits.MaxBytes:N0} bytes"), ct);
+                throw await context.RefusedAsync(Action, folderId, MetadataRefusals.MetadataRefused(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"with these entries the metadata would be larger than {limits.MaxBytes:N0} bytes")), ct);
             }
 
             // filedrop is not signed (§e.2): the stored signature, and whether it was verified, stay as they were.

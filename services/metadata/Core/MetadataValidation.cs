@@ -31,7 +31,7 @@ public static class MetadataValidation
     {
         if (metadata.Length > limits.MaxBytes)
         {
-            return $"the metadata is larger than {limits.MaxBytes:N0} bytes";
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the metadata is larger than {limits.MaxBytes:N0} bytes");
         }
 
         JsonDocument document;
@@ -91,7 +91,7 @@ public static class MetadataValidation
             }
         }
 
-        return existing + count > limits.MaxFiledropEntries ? $"a folder holds at most {limits.MaxFiledropEntries:N0} filedrop entries" : null;
+        return existing + count > limits.MaxFiledropEntries ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a folder holds at most {limits.MaxFiledropEntries:N0} filedrop entries") : null;
     }
 
     /// <summary>Strict base64: no whitespace, padded, nothing else.</summary>
@@ -130,7 +130,7 @@ public static class MetadataValidation
 
         if (users.GetArrayLength() > limits.MaxUsers)
         {
-            return $"a folder has at most {limits.MaxUsers:N0} users";
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a folder has at most {limits.MaxUsers:N0} users");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);

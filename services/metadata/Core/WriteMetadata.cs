@@ -58,6 +58,12 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
                 throw MetadataRefusals.MetadataNotFound(write.FolderId);
             }
 
+            // Over the size limit: refused with its reason and audited, before anything parses it.
+            if (write.Metadata.Length > limits.MaxBytes)
+            {
+                throw await context.RefusedAsync(action, write.FolderId, MetadataRefusals.MetadataRefused(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the metadata is larger than {limits.MaxBytes:N0} bytes")), ct);
+            }
+
             if (!MetadataDocument.TryInspect(write.Metadata, out var inspected))
             {
                 throw MetadataRefusals.MetadataInvalid();
