@@ -59,10 +59,10 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
 
     /// <summary>Also used by the stale-lock sweep, which works in every tenant's session.</summary>
     /// <summary>The folder, its root and the tree's locks, with their metadata texts; <paramref name="known"/> collects the blobs seen.</summary>
-    public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken, ISet<string> known)
+    public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken, ISet<string> known, bool withTexts = true)
     {
         var tree = await LoadTreeWithoutTextsAsync(session, folderId, cancellationToken);
-        if (tree is not null)
+        if (tree is not null && withTexts)
         {
             await MetadataBlobs.FillAsync(session, new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToList(), known, cancellationToken);
         }
@@ -97,7 +97,7 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
     }
 
     public static async Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(IQuerySession session, FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken,
-        ISet<string> known)
+        ISet<string> known, bool withTexts = true)
     {
         var blobs = known;
         var loadedById = new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToDictionary(f => f.Id);
@@ -106,7 +106,11 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         if (missing.Length > 0)
         {
             var loaded = await session.LoadManyAsync<EncryptedFolder>(cancellationToken, missing);
-            await MetadataBlobs.FillAsync(session, loaded.ToList(), blobs, cancellationToken);
+            if (withTexts)
+            {
+                await MetadataBlobs.FillAsync(session, loaded.ToList(), blobs, cancellationToken);
+            }
+
             foreach (var folder in loaded)
             {
                 loadedById[folder.Id] = folder;
@@ -121,10 +125,11 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         // Metadata blobs this change has read or written: a text already stored is never written again.
         private readonly HashSet<string> _blobs = new(StringComparer.Ordinal);
 
-        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken) => MartenFolderStore.LoadTreeAsync(session, folderId, cancellationToken, _blobs);
+        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken, bool withTexts = true) =>
+            MartenFolderStore.LoadTreeAsync(session, folderId, cancellationToken, _blobs, withTexts);
 
-        public Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken) =>
-            MartenFolderStore.LoadFoldersAsync(session, tree, ids, cancellationToken, _blobs);
+        public Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken, bool withTexts = true) =>
+            MartenFolderStore.LoadFoldersAsync(session, tree, ids, cancellationToken, _blobs, withTexts);
 
         public Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken) =>
             session.Query<EncryptedFolder>().AnyAsync(f => f.ParentId == folderId, cancellationToken);

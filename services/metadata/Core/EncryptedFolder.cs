@@ -59,5 +59,11 @@ public sealed record PendingMetadata(string? Metadata, string Signature, string 
     /// <summary>SHA-256 (hex) of the pending text; empty for a pending delete.</summary>
     public string Sha256 { get; init; } = "";
 
-    public bool IsDelete => Metadata is null;
+    /// <summary>What the unlock needs of the text (its version and a root's users), read at write time so the unlock need not read the text.</summary>
+    public string Version { get; init; } = "";
+
+    public IReadOnlyList<string>? UserIds { get; init; }
+
+    /// <summary>A pending delete has no text and no hash (a write whose text was not loaded has its hash).</summary>
+    public bool IsDelete => Metadata is null && Sha256.Length == 0;
 }

@@ -24,10 +24,11 @@ public interface IFolderStore
 /// <summary>One transaction over encrypted folders: what it reads, what it changes, and the audit events that commit with it.</summary>
 public interface IFolderChange
 {
-    Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken);
+    /// <summary>The folder, its root and the tree's locks; without <paramref name="withTexts"/> the metadata texts may be left unread (locks and unlocks do not need them).</summary>
+    Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken, bool withTexts = true);
 
     /// <summary>Other folders of the tree (those touched under a token), reusing the ones the tree already holds.</summary>
-    Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken);
+    Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken, bool withTexts = true);
 
     Task<bool> HasSubfoldersAsync(string folderId, CancellationToken cancellationToken);
 

@@ -21,7 +21,7 @@ public sealed class LockFolder(FolderContext context)
         FolderContext.RequireFolderId(request.FolderId);
         return await context.Folders.ChangeAsync(async change =>
         {
-            var tree = await change.LoadTreeAsync(request.FolderId, ct);
+            var tree = await change.LoadTreeAsync(request.FolderId, ct, withTexts: false); // a lock never reads metadata
             if (tree is null || !FolderAccess.MayUse(tree.Root, context.Caller))
             {
                 throw await context.DeniedAsync(Action, request.FolderId, ct);

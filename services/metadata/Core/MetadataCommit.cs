@@ -38,11 +38,24 @@ public static class MetadataCommit
             return new MetadataVersionRecorded(folder.LastVersion, VersionKinds.Deleted, folder.Counter, "", "", "", user, now);
         }
 
-        var inspected = MetadataDocument.Inspect(pending.Metadata!);
-        folder.Committed = new CommittedMetadata(pending.Metadata!, pending.Signature, inspected.Version, Sha256(pending.Metadata!), user, now) { SignatureVerified = pending.SignatureVerified };
+        // Written by this release, the pending version carries what the commit needs; an older one is read from its text.
+        string version;
+        IReadOnlyList<string> users;
+        if (pending.UserIds is { } known)
+        {
+            (version, users) = (pending.Version, known);
+        }
+        else
+        {
+            var inspected = MetadataDocument.Inspect(pending.Metadata!);
+            (version, users) = (inspected.Version, inspected.UserIds);
+        }
+
+        var sha = pending.Sha256.Length > 0 ? pending.Sha256 : Sha256(pending.Metadata!);
+        folder.Committed = new CommittedMetadata(pending.Metadata ?? "", pending.Signature, version, sha, user, now) { SignatureVerified = pending.SignatureVerified };
         if (folder.IsRoot)
         {
-            folder.Users = inspected.UserIds.ToList();
+            folder.Users = users.ToList();
         }
 
         return Recorded(folder, VersionKinds.Committed);

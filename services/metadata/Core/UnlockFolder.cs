@@ -19,7 +19,8 @@ public sealed class UnlockFolder(FolderContext context)
         var v1 = apiVersion == ApiVersion.V1;
         await context.Folders.ChangeAsync(async change =>
         {
-            var tree = await change.LoadTreeAsync(folderId, ct);
+            // Committing points the folder at the pending text's blob: the texts themselves are not read.
+            var tree = await change.LoadTreeAsync(folderId, ct, withTexts: false);
             if (tree is null || !FolderAccess.MayUse(tree.Root, context.Caller))
             {
                 throw await context.DeniedAsync("metadata.lock.released", folderId, ct);
@@ -32,7 +33,7 @@ public sealed class UnlockFolder(FolderContext context)
 
             var touched = v1 ? tree.Locks.TouchedBy(token).Where(id => id == tree.Folder.Id).ToList() : tree.Locks.TouchedBy(token).ToList();
             var committedVersions = 0;
-            foreach (var folder in (await change.LoadFoldersAsync(tree, touched, ct)).OrderByDescending(f => f.Depth))
+            foreach (var folder in (await change.LoadFoldersAsync(tree, touched, ct, withTexts: false)).OrderByDescending(f => f.Depth))
             {
                 if (abort)
                 {

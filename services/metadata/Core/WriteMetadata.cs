@@ -111,6 +111,8 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
                 folder.Pending = new PendingMetadata(write.Metadata, write.Signature, write.Token, context.Caller.UserId, context.Now, verified)
                 {
                     Sha256 = MetadataCommit.Sha256(write.Metadata),
+                    Version = inspected.Version,
+                    UserIds = inspected.UserIds,
                 };
                 tree.Locks.Touch(write.Token, folder.Id);
                 change.Record(FolderContext.Success(action, folder.Id, details));

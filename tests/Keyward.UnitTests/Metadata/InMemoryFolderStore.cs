@@ -51,9 +51,9 @@ public sealed class InMemoryFolderStore : IFolderStore
         private readonly List<Action> _writes = [];
         private readonly List<AuditRecord> _audit = [];
 
-        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken) => Task.FromResult(store.Tree(folderId));
+        public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken, bool withTexts = true) => Task.FromResult(store.Tree(folderId));
 
-        public Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken)
+        public Task<IReadOnlyList<EncryptedFolder>> LoadFoldersAsync(FolderTree tree, IEnumerable<string> ids, CancellationToken cancellationToken, bool withTexts = true)
         {
             var known = new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToDictionary(f => f.Id);
             return Task.FromResult<IReadOnlyList<EncryptedFolder>>(ids.Distinct().Select(id => known.GetValueOrDefault(id) ?? store.Folder(id)).OfType<EncryptedFolder>().ToList());
