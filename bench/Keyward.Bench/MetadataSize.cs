@@ -31,6 +31,18 @@ public static class MetadataSize
         {
             issued.EnsureSuccessStatusCode();
             var certificate = JsonNode.Parse(await issued.Content.ReadAsStringAsync())!["ocs"]!["data"]!["public-key"]!.GetValue<string>();
+
+            // Warm the path (large bodies, signature checks, blobs) until the services' JIT has settled, as the other figures do.
+            var (warmId, warmMetadata, warmSignature) = await FolderAsync(http, user, certificate, key, 1_000);
+            var warmCounter = 0L;
+            await CycleAsync(http, warmId, ++warmCounter, warmMetadata, warmSignature, create: true);
+            await Warmup.RunAsync(system, "metadata size", 1, async _ =>
+            {
+                await CycleAsync(http, warmId, ++warmCounter, warmMetadata, warmSignature, create: false);
+                using var read = await http.GetAsync($"{Api}meta-data/{warmId}");
+                await read.Content.ReadAsByteArrayAsync();
+            }, system.MaxWarmup);
+
             foreach (var files in new[] { 100, 1_000, 10_000 })
             {
                 figures.Add(await MeasureAsync(stack, http, user, certificate, key, files));
@@ -40,7 +52,8 @@ public static class MetadataSize
         return figures;
     }
 
-    private static async Task<BenchFigure> MeasureAsync(StackEnvironment stack, HttpClient http, string user, string certificate, RSA key, int files)
+    /// <summary>A registered folder and a signed document of <paramref name="files"/> files for it.</summary>
+    private static async Task<(string Id, string Metadata, string Signature)> FolderAsync(HttpClient http, string user, string certificate, RSA key, int files)
     {
         var metadata = new JsonObject
         {
@@ -56,6 +69,12 @@ public static class MetadataSize
         var signature = Keyward.Client.MetadataV2.Sign(metadata, key, certificate);
         var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString();
         (await http.PutAsync($"{Api}encrypted/{id}", null)).EnsureSuccessStatusCode();
+        return (id, metadata, signature);
+    }
+
+    private static async Task<BenchFigure> MeasureAsync(StackEnvironment stack, HttpClient http, string user, string certificate, RSA key, int files)
+    {
+        var (id, metadata, signature) = await FolderAsync(http, user, certificate, key, files);
 
         var cycles = new List<double>();
         var reads = new List<double>();
@@ -87,7 +106,7 @@ public static class MetadataSize
         Console.WriteLine($"P7: {files,6:N0} files ({metadata.Length / 1024.0 / 1024.0:N2} MB): lock→PUT→unlock p50 {Percentiles.Of(cycles, 50):N1} ms ({split}), GET p50 {Percentiles.Of(reads, 50):N1} ms; durable INSERT of the text {insert:N1} ms");
         return new BenchFigure($"P7-{files}", $"a folder of {files:N0} files: lock → PUT → unlock + GET through the gateway, signature verified (p50)", "ms", total,
             "one durable INSERT of the same metadata text (p50)", insert,
-            $"{metadata.Length / 1024.0 / 1024.0:N2} MB of metadata; cycle p50 {Percentiles.Of(cycles, 50):N1} ms (lock / PUT / unlock {split}), GET p50 {Percentiles.Of(reads, 50):N1} ms; {Cycles} cycles after 2 warm-up; goal ≤ 150 ms at 10,000 files and linear in size");
+            $"{metadata.Length / 1024.0 / 1024.0:N2} MB of metadata, after a warm-up until the JIT settled; cycle p50 {Percentiles.Of(cycles, 50):N1} ms (lock / PUT / unlock {split}), GET p50 {Percentiles.Of(reads, 50):N1} ms; {Cycles} cycles after 2 warm-up; goal ≤ 150 ms at 10,000 files and linear in size");
     }
 
     /// <summary>One cycle; the milliseconds of lock, PUT and unlock.</summary>
