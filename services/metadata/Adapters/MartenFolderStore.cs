@@ -62,9 +62,9 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
     public static async Task<FolderTree?> LoadTreeAsync(IQuerySession session, string folderId, CancellationToken cancellationToken, ISet<string> known, bool withTexts = true)
     {
         var tree = await LoadTreeWithoutTextsAsync(session, folderId, cancellationToken);
-        if (tree is not null && withTexts)
+        if (tree is not null)
         {
-            await MetadataBlobs.FillAsync(session, new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id).ToList(), known, cancellationToken);
+            await MetadataBlobs.FillAsync(session, MetadataBlobs.NeedingTexts(new[] { tree.Folder, tree.Root }.DistinctBy(f => f.Id), withTexts), known, cancellationToken);
         }
 
         return tree;
@@ -106,10 +106,7 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         if (missing.Length > 0)
         {
             var loaded = await session.LoadManyAsync<EncryptedFolder>(cancellationToken, missing);
-            if (withTexts)
-            {
-                await MetadataBlobs.FillAsync(session, loaded.ToList(), blobs, cancellationToken);
-            }
+            await MetadataBlobs.FillAsync(session, MetadataBlobs.NeedingTexts(loaded, withTexts), blobs, cancellationToken);
 
             foreach (var folder in loaded)
             {

@@ -20,6 +20,13 @@ public sealed class MetadataBlob
 /// </summary>
 public static class MetadataBlobs
 {
+    /// <summary>
+    /// The folders whose texts must be read: all of them when asked, else only those whose pending version was written by
+    /// an earlier release (without the hash, version and users an unlock needs, so the unlock reads its text).
+    /// </summary>
+    public static IReadOnlyCollection<EncryptedFolder> NeedingTexts(IEnumerable<EncryptedFolder> folders, bool withTexts) =>
+        folders.Where(f => withTexts || f.Pending is { Metadata: null, UserIds: null, Sha256.Length: > 0 }).ToList();
+
     /// <summary>Puts the texts back into loaded folders (one round trip for all of them); remembers which blobs exist.</summary>
     public static async Task FillAsync(IQuerySession session, IReadOnlyCollection<EncryptedFolder> folders, ISet<string> known, CancellationToken cancellationToken)
     {

@@ -57,4 +57,33 @@ public sealed class MetadataStorageTests(KeywardSystem system)
         var version = await folders.Ocs.Http.GetStringAsync($"/v1/folders/{id}/versions/1");
         Assert.Contains("Q0lQSEVS", version); // the version's text comes from the same blob
     }
+
+    [Fact]
+    public async Task A_pending_version_written_before_the_upgrade_commits_at_the_next_unlock()
+    {
+        var user = $"pending-{Guid.NewGuid():N}"[..18];
+        var folders = new E2eeFolders(OcsClient.For(system, user, TestTenants.TenantA));
+        var id = await folders.RegisterAsync();
+        await folders.CommitAsync(id, E2eeFolders.Metadata(user), counter: 1);
+        var token = await folders.LockedAsync(id, 2);
+        var updated = E2eeFolders.Metadata(user, "bob");
+        Assert.Equal(HttpStatusCode.OK, (await folders.UpdateAsync(id, token, updated)).Status);
+
+        // As an earlier release left it: the pending text's hash only, without the version and users written at PUT time.
+        await using var data = NpgsqlDataSource.Create(system.Stack.Postgres);
+        await using (var command = data.CreateCommand("""
+            update metadata.mt_doc_encryptedfolder set data = jsonb_set(data, '{Pending}', (data->'Pending') - 'UserIds' - 'Version')
+            where id = @id and tenant_id = @tenant
+            """))
+        {
+            command.Parameters.AddWithValue("id", id);
+            command.Parameters.AddWithValue("tenant", TestTenants.TenantA);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+        Assert.Equal(updated, (await folders.GetAsync(id)).Data.GetProperty("meta-data").GetString());
+        // The root's users came from the text: bob may now read it.
+        Assert.Equal(HttpStatusCode.OK, (await new E2eeFolders(OcsClient.For(system, "bob", TestTenants.TenantA)).GetAsync(id)).Status);
+    }
 }
