@@ -12,7 +12,7 @@ namespace Keyward.Bench;
 /// </summary>
 public static class MetadataCycles
 {
-    private const string Api = "/ocs/v2.php/apps/end_to_end_encryption/api/v2/";
+    private const string Api = OcsFolderCalls.Api;
     private static readonly TimeSpan Phase = TimeSpan.FromSeconds(10);
 
     public static async Task<(List<BenchFigure> Figures, Dictionary<string, long> PeakMemory)> RunAsync(StackEnvironment stack, BenchSystem system)
@@ -141,44 +141,13 @@ public static class MetadataCycles
         {
             var http = system.Http(user);
             using var key = System.Security.Cryptography.RSA.Create(2048);
-            var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={user}", key,
-                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
-            using var issued = await http.PostAsync($"{Api}public-key", new FormUrlEncodedContent(new Dictionary<string, string> { ["csr"] = csr }));
-            issued.EnsureSuccessStatusCode();
-            var certificate = JsonNode.Parse(await issued.Content.ReadAsStringAsync())!["ocs"]!["data"]!["public-key"]!.GetValue<string>();
-            var metadata = new JsonObject
-            {
-                ["metadata"] = new JsonObject { ["ciphertext"] = new string('Q', 2048), ["nonce"] = "Tk9OQ0U=", ["authenticationTag"] = "VEFH" },
-                ["users"] = new JsonArray(new JsonObject { ["userId"] = user, ["certificate"] = certificate, ["encryptedMetadataKey"] = "S0VZ" }),
-                ["version"] = "2.0",
-            }.ToJsonString();
-            var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString();
-            (await http.PutAsync($"{Api}encrypted/{id}", null)).EnsureSuccessStatusCode();
-            var folder = new Folder(http, id, metadata, Keyward.Client.MetadataV2.Sign(metadata, key, certificate));
+            var certificate = await OcsFolderCalls.EnrollAsync(http, user, key);
+            var (metadata, signature) = OcsFolderCalls.SignedRoot(user, certificate, key, new string('Q', 2048), "Tk9OQ0U=", "VEFH", "S0VZ");
+            var folder = new Folder(http, await OcsFolderCalls.RegisterAsync(http), metadata, signature);
             await folder.CycleAsync(create: true);
             return folder;
         }
 
-        public async Task CycleAsync(bool create = false)
-        {
-            using var lockRequest = new HttpRequestMessage(HttpMethod.Post, $"{Api}lock/{id}");
-            lockRequest.Headers.Add("X-NC-E2EE-COUNTER", (++_counter).ToString());
-            using var locked = await http.SendAsync(lockRequest);
-            var token = JsonNode.Parse(await locked.Content.ReadAsStringAsync())!["ocs"]!["data"]!["e2e-token"]!.GetValue<string>();
-            using var write = new HttpRequestMessage(create ? HttpMethod.Post : HttpMethod.Put, $"{Api}meta-data/{id}")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["metaData"] = metadata }),
-            };
-            write.Headers.Add("e2e-token", token);
-            write.Headers.Add("X-NC-E2EE-SIGNATURE", signature);
-            using var written = await http.SendAsync(write);
-            using var unlock = new HttpRequestMessage(HttpMethod.Delete, $"{Api}lock/{id}");
-            unlock.Headers.Add("e2e-token", token);
-            using var unlocked = await http.SendAsync(unlock);
-            if (written.StatusCode != HttpStatusCode.OK || unlocked.StatusCode != HttpStatusCode.OK)
-            {
-                throw new InvalidOperationException($"cycle failed: write {(int)written.StatusCode}, unlock {(int)unlocked.StatusCode}");
-            }
-        }
+        public Task CycleAsync(bool create = false) => OcsFolderCalls.CycleAsync(http, id, ++_counter, metadata, signature, create);
     }
 }

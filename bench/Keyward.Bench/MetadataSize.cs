@@ -15,7 +15,7 @@ namespace Keyward.Bench;
 /// </summary>
 public static class MetadataSize
 {
-    private const string Api = "/ocs/v2.php/apps/end_to_end_encryption/api/v2/";
+    private const string Api = OcsFolderCalls.Api;
     private const int BytesPerFile = 350;
     private const int Cycles = 12;
 
@@ -26,27 +26,22 @@ public static class MetadataSize
         using var http = system.Http(user);
         http.Timeout = TimeSpan.FromMinutes(2);
         using var key = RSA.Create(2048);
-        var csr = new CertificateRequest($"CN={user}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
-        using (var issued = await http.PostAsync($"{Api}public-key", new FormUrlEncodedContent(new Dictionary<string, string> { ["csr"] = csr })))
+        var certificate = await OcsFolderCalls.EnrollAsync(http, user, key);
+
+        // Warm the path (large bodies, signature checks, blobs) until the services' JIT has settled, as the other figures do.
+        var (warmId, warmMetadata, warmSignature) = await FolderAsync(http, user, certificate, key, 1_000);
+        var warmCounter = 0L;
+        await OcsFolderCalls.CycleAsync(http, warmId, ++warmCounter, warmMetadata, warmSignature, create: true);
+        await Warmup.RunAsync(system, "metadata size", 1, async _ =>
         {
-            issued.EnsureSuccessStatusCode();
-            var certificate = JsonNode.Parse(await issued.Content.ReadAsStringAsync())!["ocs"]!["data"]!["public-key"]!.GetValue<string>();
+            await OcsFolderCalls.CycleAsync(http, warmId, ++warmCounter, warmMetadata, warmSignature, create: false);
+            using var read = await http.GetAsync($"{Api}meta-data/{warmId}");
+            await read.Content.ReadAsByteArrayAsync();
+        }, system.MaxWarmup);
 
-            // Warm the path (large bodies, signature checks, blobs) until the services' JIT has settled, as the other figures do.
-            var (warmId, warmMetadata, warmSignature) = await FolderAsync(http, user, certificate, key, 1_000);
-            var warmCounter = 0L;
-            await CycleAsync(http, warmId, ++warmCounter, warmMetadata, warmSignature, create: true);
-            await Warmup.RunAsync(system, "metadata size", 1, async _ =>
-            {
-                await CycleAsync(http, warmId, ++warmCounter, warmMetadata, warmSignature, create: false);
-                using var read = await http.GetAsync($"{Api}meta-data/{warmId}");
-                await read.Content.ReadAsByteArrayAsync();
-            }, system.MaxWarmup);
-
-            foreach (var files in new[] { 100, 1_000, 10_000 })
-            {
-                figures.Add(await MeasureAsync(stack, http, user, certificate, key, files));
-            }
+        foreach (var files in new[] { 100, 1_000, 10_000 })
+        {
+            figures.Add(await MeasureAsync(stack, http, user, certificate, key, files));
         }
 
         return figures;
@@ -55,21 +50,9 @@ public static class MetadataSize
     /// <summary>A registered folder and a signed document of <paramref name="files"/> files for it.</summary>
     private static async Task<(string Id, string Metadata, string Signature)> FolderAsync(HttpClient http, string user, string certificate, RSA key, int files)
     {
-        var metadata = new JsonObject
-        {
-            ["metadata"] = new JsonObject
-            {
-                ["ciphertext"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(files * BytesPerFile)),
-                ["nonce"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)),
-                ["authenticationTag"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)),
-            },
-            ["users"] = new JsonArray(new JsonObject { ["userId"] = user, ["certificate"] = certificate, ["encryptedMetadataKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(256)) }),
-            ["version"] = "2.0",
-        }.ToJsonString();
-        var signature = Keyward.Client.MetadataV2.Sign(metadata, key, certificate);
-        var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString();
-        (await http.PutAsync($"{Api}encrypted/{id}", null)).EnsureSuccessStatusCode();
-        return (id, metadata, signature);
+        var (metadata, signature) = OcsFolderCalls.SignedRoot(user, certificate, key, Convert.ToBase64String(RandomNumberGenerator.GetBytes(files * BytesPerFile)),
+            Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), Convert.ToBase64String(RandomNumberGenerator.GetBytes(256)));
+        return (await OcsFolderCalls.RegisterAsync(http), metadata, signature);
     }
 
     private static async Task<BenchFigure> MeasureAsync(StackEnvironment stack, HttpClient http, string user, string certificate, RSA key, int files)
@@ -82,7 +65,7 @@ public static class MetadataSize
         for (var counter = 1; counter <= Cycles + 2; counter++)
         {
             var started = Stopwatch.GetTimestamp();
-            var step = await CycleAsync(http, id, counter, metadata, signature, create: counter == 1);
+            var step = await OcsFolderCalls.CycleAsync(http, id, counter, metadata, signature, create: counter == 1);
             var cycle = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             started = Stopwatch.GetTimestamp();
             using (var read = await http.GetAsync($"{Api}meta-data/{id}"))
@@ -107,35 +90,6 @@ public static class MetadataSize
         return new BenchFigure($"P7-{files}", $"a folder of {files:N0} files: lock → PUT → unlock + GET through the gateway, signature verified (p50)", "ms", total,
             "one durable INSERT of the same metadata text (p50)", insert,
             $"{metadata.Length / 1024.0 / 1024.0:N2} MB of metadata, after a warm-up until the JIT settled; cycle p50 {Percentiles.Of(cycles, 50):N1} ms (lock / PUT / unlock {split}), GET p50 {Percentiles.Of(reads, 50):N1} ms; {Cycles} cycles after 2 warm-up; goal ≤ 150 ms at 10,000 files and linear in size");
-    }
-
-    /// <summary>One cycle; the milliseconds of lock, PUT and unlock.</summary>
-    private static async Task<double[]> CycleAsync(HttpClient http, string id, long counter, string metadata, string signature, bool create)
-    {
-        var clock = Stopwatch.StartNew();
-        using var lockRequest = new HttpRequestMessage(HttpMethod.Post, $"{Api}lock/{id}");
-        lockRequest.Headers.Add("X-NC-E2EE-COUNTER", counter.ToString());
-        using var locked = await http.SendAsync(lockRequest);
-        locked.EnsureSuccessStatusCode();
-        var token = JsonNode.Parse(await locked.Content.ReadAsStringAsync())!["ocs"]!["data"]!["e2e-token"]!.GetValue<string>();
-        var lockMs = clock.Elapsed.TotalMilliseconds;
-        using var write = new HttpRequestMessage(create ? HttpMethod.Post : HttpMethod.Put, $"{Api}meta-data/{id}")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["metaData"] = metadata }),
-        };
-        write.Headers.Add("e2e-token", token);
-        write.Headers.Add("X-NC-E2EE-SIGNATURE", signature);
-        using var written = await http.SendAsync(write);
-        var putMs = clock.Elapsed.TotalMilliseconds - lockMs;
-        using var unlock = new HttpRequestMessage(HttpMethod.Delete, $"{Api}lock/{id}");
-        unlock.Headers.Add("e2e-token", token);
-        using var unlocked = await http.SendAsync(unlock);
-        if (written.StatusCode != HttpStatusCode.OK || unlocked.StatusCode != HttpStatusCode.OK)
-        {
-            throw new InvalidOperationException($"cycle failed: write {(int)written.StatusCode} {await written.Content.ReadAsStringAsync()}, unlock {(int)unlocked.StatusCode}");
-        }
-
-        return [lockMs, putMs, clock.Elapsed.TotalMilliseconds - lockMs - putMs];
     }
 
     private static async Task<double> DurableInsertAsync(StackEnvironment stack, string text)

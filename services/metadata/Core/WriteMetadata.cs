@@ -99,7 +99,8 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
                 signatureDetail = verified ? $"verified ({signer})" : $"unverified, stored (audit-only policy): {refused}";
             }
 
-            var details = new[] { ("sha256", MetadataCommit.Sha256(write.Metadata)), ("size", FolderContext.Number(write.Metadata.Length)), ("signature", signatureDetail) };
+            var sha256 = MetadataCommit.Sha256(write.Metadata);
+            var details = new[] { ("sha256", sha256), ("size", FolderContext.Number(write.Metadata.Length)), ("signature", signatureDetail) };
             if (lockFree)
             {
                 var version = MetadataCommit.CommitDirectly(folder, write.Metadata, write.Signature, VersionKinds.Committed, context.Caller.UserId, context.Now);
@@ -110,7 +111,7 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
             {
                 folder.Pending = new PendingMetadata(write.Metadata, write.Signature, write.Token, context.Caller.UserId, context.Now, verified)
                 {
-                    Sha256 = MetadataCommit.Sha256(write.Metadata),
+                    Sha256 = sha256,
                     Version = inspected.Version,
                     UserIds = inspected.UserIds,
                 };
