@@ -26,7 +26,9 @@ public static class CertificateAuthoritySetup
             .Validate(CaOptions.IsValid, "Keyward:Ca:RsaKeySize must be 2048, 3072 or 4096 and ValidityDays 1 to 36500.")
             .ValidateOnStart();
         builder.Services.AddSingleton<Pkcs11Token>();
-        builder.Services.AddSingleton<ITenantKeys, Pkcs11TenantKeys>();
+        builder.Services.AddSingleton<Pkcs11TenantKeys>();
+        builder.Services.AddSingleton<ITenantKeys>(sp => sp.GetRequiredService<Pkcs11TenantKeys>());
+        builder.Services.AddSingleton<HsmTokenHealthCheck>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CaOptions>>().Value);
         builder.Services.AddSingleton<SigningBudget>();
         builder.Services.AddScoped<CertificateIssuance>();
@@ -41,7 +43,8 @@ public static class CertificateAuthoritySetup
         });
         builder.AddKeywardMessaging();
         builder.AddAuditRecorder(ServiceName);
-        builder.Services.AddHealthChecks().AddCheck<HsmTokenHealthCheck>("hsm", tags: [HealthDefaults.ReadyTag]);
+        builder.Services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+            "hsm", sp => sp.GetRequiredService<HsmTokenHealthCheck>(), failureStatus: null, tags: [HealthDefaults.ReadyTag]));
         return builder;
     }
 

@@ -24,6 +24,22 @@ public sealed class Pkcs11TenantKeys(Pkcs11Token token, IOptions<CaOptions> opti
 
     public KeyLookup CheckpointKey(string tenantId) => Resolve(tenantId, KeyPurpose.Checkpoints);
 
+    /// <summary>
+    /// Checks, without a signature, that the HSM could sign now: a key already in use still resolves on the token and
+    /// may sign (an unplugged token fails here), else the token answers a logged-in session.
+    /// </summary>
+    /// <exception cref="HsmUnavailableException">It could not.</exception>
+    public void ProbeSigning()
+    {
+        if (_keys.Values.FirstOrDefault() is { } key)
+        {
+            key.Probe();
+            return;
+        }
+
+        token.Run(session => session.GetSessionInfo());
+    }
+
     public static string Label(string tenantId, KeyPurpose purpose) =>
         $"keyward:{tenantId}:{(purpose == KeyPurpose.Certificates ? "ca" : "checkpoint")}";
 
@@ -172,7 +188,7 @@ public sealed class Pkcs11TenantKeys(Pkcs11Token token, IOptions<CaOptions> opti
 
         public override byte[] SignSha256(byte[] data) => token.Run((session, generation) =>
         {
-            var handle = _handle is { } known && known.Generation == generation ? known.Handle : FindPrivateKey(session, generation);
+            var handle = Handle(session, generation);
             var mechanisms = session.Factories.MechanismFactory;
             if (purpose == KeyPurpose.Certificates)
             {
@@ -182,6 +198,19 @@ public sealed class Pkcs11TenantKeys(Pkcs11Token token, IOptions<CaOptions> opti
             var raw = session.Sign(mechanisms.Create(CKM.CKM_ECDSA), handle, SHA256.HashData(data));
             return DerSignature(raw);
         });
+
+        public void Probe() => token.Run((session, generation) =>
+        {
+            if (!session.GetAttributeValue(Handle(session, generation), [CKA.CKA_SIGN])[0].GetValueAsBool())
+            {
+                throw new HsmUnavailableException($"the key '{label}' may no longer sign");
+            }
+
+            return true;
+        });
+
+        private IObjectHandle Handle(ISession session, long generation) =>
+            _handle is { } known && known.Generation == generation ? known.Handle : FindPrivateKey(session, generation);
 
         private IObjectHandle FindPrivateKey(ISession session, long generation)
         {

@@ -9,7 +9,8 @@ namespace Keyward.CertificateAuthority.Adapters.Pkcs11;
 
 /// <summary>
 /// The one connection of this process to the HSM token. PKCS#11 sessions are not thread-safe, so work
-/// borrows a session from a pool for its duration. Any failure drops the connection; the next call
+/// borrows a session from a pool for its duration. Any failure that means the token, a session or an object is
+/// gone drops the connection (and with its generation every object handle found under it); the next call
 /// connects again, so the service recovers by itself when the HSM is back.
 /// </summary>
 public sealed class Pkcs11Token : IDisposable
@@ -55,6 +56,14 @@ public sealed class Pkcs11Token : IDisposable
             session.Dispose();
             Disconnect(connection, e);
             throw new HsmUnavailableException($"the HSM connection was lost ({e.RV})", e);
+        }
+        catch (HsmUnavailableException e)
+        {
+            // The work found the token without what it needs (a key gone from a token that was unplugged): what
+            // this connection sees of the token is stale, so the next call looks again on a new one.
+            session.Dispose();
+            Disconnect(connection, e);
+            throw;
         }
         catch (Pkcs11Exception e)
         {
@@ -111,8 +120,15 @@ public sealed class Pkcs11Token : IDisposable
         }
     }
 
-    private static bool IsConnectionLost(CKR rv) => rv is CKR.CKR_DEVICE_ERROR or CKR.CKR_DEVICE_REMOVED or CKR.CKR_TOKEN_NOT_PRESENT
+    /// <summary>
+    /// Errors after which nothing this connection holds can be trusted: the device, token or slot is gone, a session
+    /// or the login is lost, or an object handle no longer names an object (an unplugged or restored token: SoftHSM
+    /// answers CKR_OBJECT_HANDLE_INVALID while its sessions still answer, so keeping the connection would fail forever).
+    /// </summary>
+    public static bool IsConnectionLost(CKR rv) => rv is CKR.CKR_DEVICE_ERROR or CKR.CKR_DEVICE_REMOVED or CKR.CKR_TOKEN_NOT_PRESENT
+        or CKR.CKR_TOKEN_NOT_RECOGNIZED or CKR.CKR_SLOT_ID_INVALID
         or CKR.CKR_SESSION_HANDLE_INVALID or CKR.CKR_SESSION_CLOSED or CKR.CKR_CRYPTOKI_NOT_INITIALIZED or CKR.CKR_USER_NOT_LOGGED_IN
+        or CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID
         or CKR.CKR_GENERAL_ERROR or CKR.CKR_DEVICE_MEMORY;
 
     public void Dispose()
