@@ -30,6 +30,7 @@ public static class GatewaySetup
         builder.Services.AddSingleton(new RefusedTokenTally(builder.Configuration.GetSection(RefusedTokenOptions.Section).Get<RefusedTokenOptions>() ?? new RefusedTokenOptions()));
         builder.Services.AddSingleton<IRefusedTokenObserver, RefusalAudit>();
         builder.Services.AddHostedService<RefusalAuditFlusher>();
+        builder.AddEdgeRateLimits();
         builder.AddKeywardGrpcClient<Keyserver.V1.Keyserver.KeyserverClient>("keyserver");
         builder.AddKeywardGrpcClient<CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient>("certificate-authority");
         builder.AddKeywardGrpcClient<Metadata.V1.MetadataService.MetadataServiceClient>("metadata")

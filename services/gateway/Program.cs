@@ -1,5 +1,6 @@
 using Keyward.Common.Hosting;
 using Keyward.Gateway;
+using Keyward.Gateway.Api;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(GatewaySetup.ServiceName);
@@ -7,6 +8,7 @@ builder.AddGateway();
 
 var app = builder.Build();
 // The gateway's own gRPC health service (the readiness of everything behind it) is for token holders.
-app.UseServiceDefaults(requireAuthForGrpcHealth: true);
+app.UseServiceDefaults(requireAuthForGrpcHealth: true,
+    beforeAuthentication: EdgeRateLimits.UseRefusedTokenBudget, afterAuthentication: EdgeRateLimits.UseEdgeBudgets);
 app.MapGateway();
 await app.RunKeywardAsync();

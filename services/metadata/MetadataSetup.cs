@@ -35,8 +35,11 @@ public static class MetadataSetup
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FolderRules>>().Value);
         builder.Services.AddScoped<FolderContext>();
         builder.Services.AddOptions<MetadataLimits>().Bind(builder.Configuration.GetSection(MetadataLimits.Section))
-            .Validate(l => l.MaxBytes > 0 && l.MaxUsers > 0 && l.MaxFiledropEntries > 0, $"{MetadataLimits.Section}: every limit must be positive.");
+            .Validate(l => l.MaxBytes > 0 && l.MaxUsers > 0 && l.MaxFiledropEntries > 0 && l.WritesPerUser is { IsValid: true }, $"{MetadataLimits.Section}: every limit must be positive.")
+            .ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetadataLimits>>().Value);
+        builder.Services.AddKeyedSingleton(MetadataLimits.WriteBudget, (sp, _) =>
+            new Keyward.Common.Limits.CallerBudget(sp.GetRequiredService<MetadataLimits>().WritesPerUser, "metadata writes"));
         builder.Services.AddOptions<SignaturePolicyOptions>().Bind(builder.Configuration.GetSection(SignaturePolicyOptions.Section))
             .Validate(p => p.IsValid, $"{SignaturePolicyOptions.Section}: each policy is 'enforce' or 'audit-only'.").ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SignaturePolicyOptions>>().Value);

@@ -41,6 +41,11 @@ public static class ServiceEnvironment
             new("Keyward__Hsm__TokenLabel", stack.Required(purpose == StackPurpose.Dev ? "KEYWARD_HSM_TOKEN" : "KEYWARD_HSM_TOKEN_TEST")),
             new("Keyward__Hsm__Pin", stack.Required("KEYWARD_HSM_PIN")),
         };
+        if (purpose != StackPurpose.Dev)
+        {
+            environment.AddRange(WideBudgets(service));
+        }
+
         environment.AddRange(peers.Where(p => p.Key != "gateway").Select(p => KeyValuePair.Create($"Keyward__Services__{p.Key}", $"http://127.0.0.1:{p.Value.Grpc}")));
         if (purpose != StackPurpose.Test)
         {
@@ -55,6 +60,30 @@ public static class ServiceEnvironment
         }
 
         return environment;
+    }
+
+    /// <summary>
+    /// Tests and benchmarks are thousands of clients on one loopback address, and a benchmark client is far busier than
+    /// a real one: their services get budgets they cannot meet (the rate limits' own tests start gateways with small ones).
+    /// </summary>
+    private static IEnumerable<KeyValuePair<string, string>> WideBudgets(string service)
+    {
+        string[] budgets = service switch
+        {
+            "gateway" => ["RefusedTokensPerSource", "UnauthenticatedPerSource", "CertificateSigningPerUser", "CertificateSigningPerTenant", "EnrollmentPerUser", "MetadataWritesPerUser"],
+            _ => [],
+        };
+        foreach (var budget in budgets)
+        {
+            yield return new($"Keyward__Gateway__RateLimits__{budget}__Burst", "1000000");
+            yield return new($"Keyward__Gateway__RateLimits__{budget}__PerMinute", "60000000");
+        }
+
+        if (service == "metadata")
+        {
+            yield return new("Keyward__Metadata__Limits__WritesPerUser__Burst", "1000000");
+            yield return new("Keyward__Metadata__Limits__WritesPerUser__PerMinute", "60000000");
+        }
     }
 
     /// <summary>The service's own database role and broker user (made by scripts/stack): <c>keyward_&lt;schema&gt;</c>, never a superuser.</summary>

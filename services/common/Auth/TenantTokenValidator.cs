@@ -63,9 +63,12 @@ public sealed class TenantTokenValidator
         RoleClaimType = TenantContext.RolesClaim,
     };
 
+    /// <summary>Whether this token was accepted before and has not expired: a hash lookup, no signature check.</summary>
+    public bool IsKnownGood(string token) => _accepted.TryGetValue(CacheKey(token), out _);
+
     public async Task<TokenCheck> ValidateAsync(string token)
     {
-        var key = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+        var key = CacheKey(token);
         if (_accepted.TryGetValue(key, out TenantContext? known))
         {
             return TokenCheck.Accepted(known!);
@@ -79,6 +82,8 @@ public sealed class TenantTokenValidator
 
         return check;
     }
+
+    private static string CacheKey(string token) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     private async Task<TokenCheck> CheckAsync(string token)
     {

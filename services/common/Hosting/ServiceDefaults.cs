@@ -32,8 +32,14 @@ public static class ServiceDefaults
         return builder;
     }
 
-    /// <summary>Request logging (path only, never the query or headers), auth, health endpoints.</summary>
-    public static WebApplication UseServiceDefaults(this WebApplication app, bool requireAuthForGrpcHealth = false)
+    /// <summary>
+    /// Request logging (path only, never the query or headers), auth, health endpoints. An edge service puts its own
+    /// checks around authentication: <paramref name="beforeAuthentication"/> runs before any token is read (what must
+    /// not cost a token check), <paramref name="afterAuthentication"/> knows the caller but runs before authorization
+    /// answers 401/403 (what must count unauthenticated requests too).
+    /// </summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app, bool requireAuthForGrpcHealth = false,
+        Action<WebApplication>? beforeAuthentication = null, Action<WebApplication>? afterAuthentication = null)
     {
         app.UseForwardedHeaders();
         // FaultResponses answers; the delegate only runs for what it leaves (a response already started).
@@ -42,7 +48,9 @@ public static class ServiceDefaults
             error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
             : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") ? Serilog.Events.LogEventLevel.Verbose
             : Serilog.Events.LogEventLevel.Information);
+        beforeAuthentication?.Invoke(app);
         app.UseAuthentication();
+        afterAuthentication?.Invoke(app);
         app.UseAuthorization();
         app.MapKeywardHealth(requireAuthForGrpcHealth);
         app.MapGrpcReflectionService().AllowAnonymous();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using Keyward.Common.Auth;
+using Keyward.Common.Limits;
 using Keyward.Common.V1;
 using Keyward.Metadata.Core;
 using Keyward.Metadata.V1;
@@ -9,7 +10,8 @@ using VersionInfo = Keyward.Metadata.V1.VersionInfo;
 namespace Keyward.Metadata.Api;
 
 /// <summary>gRPC face of the metadata service: request → use case (Core/) → reply. Refusals become statuses in the common interceptor.</summary>
-public sealed class MetadataApi(TenantContext caller, FolderContext folders, MetadataLimits limits, SignaturePolicyOptions signatures, IUserCertificates certificates)
+public sealed class MetadataApi(TenantContext caller, FolderContext folders, MetadataLimits limits, SignaturePolicyOptions signatures, IUserCertificates certificates,
+    [FromKeyedServices(MetadataLimits.WriteBudget)] CallerBudget writes)
     : MetadataService.MetadataServiceBase
 {
     public override Task<WhoAmIResponse> WhoAmI(WhoAmIRequest request, ServerCallContext context) =>
@@ -45,7 +47,7 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders, Met
 
     public override async Task<AddFiledropResponse> AddFiledrop(AddFiledropRequest request, ServerCallContext context)
     {
-        var entries = await new AddFiledrop(folders, limits).ExecuteAsync(request.FolderId, request.Filedrop, context.CancellationToken);
+        var entries = await new AddFiledrop(folders, limits, writes).ExecuteAsync(request.FolderId, request.Filedrop, context.CancellationToken);
         return new AddFiledropResponse { Filedrop = entries.ToJsonString() };
     }
 
@@ -90,7 +92,7 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders, Met
 
     private async Task<FolderMetadata> Write(WriteMetadataRequest request, bool create, ServerCallContext context)
     {
-        await new WriteMetadata(folders, limits, signatures, certificates).ExecuteAsync(
+        await new WriteMetadata(folders, limits, signatures, certificates, writes).ExecuteAsync(
             new MetadataWrite(request.FolderId, request.Token, request.Signature, request.Metadata, request.ApiVersion, create), context.CancellationToken);
         return new FolderMetadata { Metadata = request.Metadata, Signature = request.Signature };
     }

@@ -1,3 +1,4 @@
+using Keyward.Common.Limits;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -7,13 +8,14 @@ namespace Keyward.Metadata.Core;
 /// PUT meta-data/{id}/filedrop (reference §a.4): merges entries into the committed metadata and commits at
 /// once, refused while a client holds a lock anywhere on the path. Returns the entries as merged.
 /// </summary>
-public sealed class AddFiledrop(FolderContext context, MetadataLimits limits)
+public sealed class AddFiledrop(FolderContext context, MetadataLimits limits, CallerBudget? budget = null)
 {
     private const string Action = "metadata.filedrop.added";
 
     public async Task<JsonObject> ExecuteAsync(string folderId, string? filedrop, CancellationToken ct)
     {
         FolderContext.RequireFolderId(folderId);
+        budget?.Take(context.Caller);
         var entries = Parse(filedrop);
         return await context.Folders.ChangeAsync(async change =>
         {

@@ -1,3 +1,4 @@
+using Keyward.Common.Limits;
 using System.Buffers.Text;
 using System.Text.Json;
 
@@ -14,6 +15,15 @@ public sealed class MetadataLimits
     public int MaxUsers { get; set; } = 10_000;
 
     public int MaxFiledropEntries { get; set; } = 10_000;
+
+    /// <summary>
+    /// Documents one user may have validated and signature-checked (metadata writes and filedrop merges), this
+    /// process's own budget next to the gateway's: a real client never meets it.
+    /// </summary>
+    public RateBudget WritesPerUser { get; set; } = new(600, 3_000);
+
+    /// <summary>The key of the <see cref="CallerBudget"/> that <see cref="WritesPerUser"/> makes.</summary>
+    public const string WriteBudget = "metadata-writes";
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Keyward.Common.Limits;
 using Keyward.Metadata.V1;
 
 namespace Keyward.Metadata.Core;
@@ -9,11 +10,13 @@ public sealed record MetadataWrite(string FolderId, string Token, string Signatu
 /// POST/PUT meta-data/{id} (reference §a.4, §a.6): under the caller's lock the text becomes the pending version,
 /// committed by the unlock; API 1 creates without a lock and commits at once.
 /// </summary>
-public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, SignaturePolicyOptions signatures, IUserCertificates certificates)
+public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, SignaturePolicyOptions signatures, IUserCertificates certificates,
+    CallerBudget? budget = null)
 {
     public async Task ExecuteAsync(MetadataWrite write, CancellationToken ct)
     {
         FolderContext.RequireFolderId(write.FolderId);
+        budget?.Take(context.Caller);
         var v1 = write.ApiVersion == ApiVersion.V1;
         if (!v1 && string.IsNullOrEmpty(write.Token))
         {
