@@ -122,7 +122,27 @@ public static class UserCommands
         folder.Subcommands.Add(create);
         folder.Subcommands.Add(Versions());
         folder.Subcommands.Add(Restore());
+        folder.Subcommands.Add(Unlock());
         return folder;
+    }
+
+    /// <summary>Breaks a stuck lock: your own once it has been idle, or (an admin) any lock with --force and a reason.</summary>
+    private static Command Unlock()
+    {
+        var folder = new Argument<string>("folder") { Description = "folder name (on this device) or id" };
+        var force = new Option<bool>("--force") { Description = "admin: break the lock whoever holds it and however recently it was used" };
+        var reason = new Option<string?>("--reason") { Description = "why the lock is forced (required with --force; goes into the audit trail)" };
+        var command = new Command("unlock", "break a stuck lock without its token; what was written under it is rolled back as an abort does") { folder, force, reason };
+        command.SetAction(parse => Run(async () =>
+        {
+            var name = parse.GetValue(folder)!;
+            var id = DeviceState.Exists ? DeviceState.Load().FolderId(name) : name;
+            using var api = new OcsApi();
+            var broken = await api.RestAsync(HttpMethod.Post, $"/v1/folders/{id}/lock:break", new { force = parse.GetValue(force), reason = parse.GetValue(reason) ?? "" });
+            Console.WriteLine($"broke the lock on folder {id} held by {broken!["lockedBy"]} since {broken["lockedAt"]}; {broken["rolledBackFolders"] ?? 0} folder(s) rolled back");
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Versions()

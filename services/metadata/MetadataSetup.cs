@@ -31,7 +31,7 @@ public static class MetadataSetup
         builder.AddAuditRecorder(ServiceName);
         builder.Services.AddScoped<IFolderStore, MartenFolderStore>();
         builder.Services.AddOptions<FolderRules>().Bind(builder.Configuration.GetSection(FolderRules.Section))
-            .Validate(r => r.MaxCounterStep > 0, $"{FolderRules.Section}:MaxCounterStep must be positive.");
+            .Validate(r => r.MaxCounterStep > 0 && r.LockIdleBreakAfter > TimeSpan.Zero, $"{FolderRules.Section}: MaxCounterStep and LockIdleBreakAfter must be positive.");
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FolderRules>>().Value);
         builder.Services.AddScoped<FolderContext>();
         builder.Services.AddOptions<MetadataLimits>().Bind(builder.Configuration.GetSection(MetadataLimits.Section))
@@ -46,7 +46,8 @@ public static class MetadataSetup
         // Signatures are checked against the certificates the keyserver holds, asked with the caller's token.
         builder.AddKeywardGrpcClient<Keyserver.V1.Keyserver.KeyserverClient>("keyserver");
         builder.Services.AddScoped<IUserCertificates, KeyserverCertificates>();
-        builder.Services.AddOptions<StaleLockOptions>().Bind(builder.Configuration.GetSection(StaleLockOptions.Section));
+        builder.Services.AddOptions<StaleLockOptions>().Bind(builder.Configuration.GetSection(StaleLockOptions.Section))
+            .Validate(o => o.IsValid, $"{StaleLockOptions.Section}: Ttl, Interval and every tenant's TTL must be positive.").ValidateOnStart();
         builder.Services.AddHostedService<StaleLockRollback>();
         // Metadata of a large folder can run to megabytes.
         builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.MaxReceiveMessageSize = MetadataDocument.MaxLength * 2 + 64 * 1024);

@@ -53,7 +53,8 @@ public static class EdgeLimitClassifier
 
     public static EdgeLimit? Classify(string method, string path)
     {
-        var get = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        var get = Is(method, "GET") || Is(method, "HEAD");
+        var post = Is(method, "POST");
         if (path.IndexOf(OcsApi, StringComparison.Ordinal) is var ocs and >= 0)
         {
             // …/api/v2/<resource>[/<id>…]
@@ -62,8 +63,8 @@ public static class EdgeLimitClassifier
             var resource = rest.IndexOf('/') is var end and >= 0 ? rest[..end] : rest;
             return resource switch
             {
-                "public-key" when HttpMethods.IsPost(method) => EdgeLimit.CertificateSigning,
-                "private-key" when get || HttpMethods.IsPost(method) => EdgeLimit.Enrollment,
+                "public-key" when post => EdgeLimit.CertificateSigning,
+                "private-key" when get || post => EdgeLimit.Enrollment,
                 "meta-data" or "lock" or "encrypted" or "encrypted-files" when !get => EdgeLimit.MetadataWrite,
                 _ => null,
             };
@@ -84,10 +85,10 @@ public static class EdgeLimitClassifier
         {
             return path switch
             {
-                "/v1/keys/certificate" when HttpMethods.IsPost(method) => EdgeLimit.CertificateSigning,
-                _ when HttpMethods.IsPost(method) && path.StartsWith("/v1/keys/certificates/", StringComparison.Ordinal) && path.EndsWith("/reissue", StringComparison.Ordinal) => EdgeLimit.CertificateSigning,
-                "/v1/keys/private-key" when get || HttpMethods.IsPost(method) => EdgeLimit.Enrollment,
-                "/v1/keys/devices" when HttpMethods.IsPost(method) => EdgeLimit.Enrollment,
+                "/v1/keys/certificate" when post => EdgeLimit.CertificateSigning,
+                _ when post && path.StartsWith("/v1/keys/certificates/", StringComparison.Ordinal) && path.EndsWith("/reissue", StringComparison.Ordinal) => EdgeLimit.CertificateSigning,
+                "/v1/keys/private-key" when get || post => EdgeLimit.Enrollment,
+                "/v1/keys/devices" when post => EdgeLimit.Enrollment,
                 // Collecting an approved device request: GET /v1/keys/devices/{id} (approving is …/approve, by another device).
                 _ when get && path.StartsWith("/v1/keys/devices/", StringComparison.Ordinal) && path.IndexOf('/', "/v1/keys/devices/".Length) < 0 => EdgeLimit.Enrollment,
                 _ => null,
@@ -96,4 +97,7 @@ public static class EdgeLimitClassifier
 
         return path.StartsWith("/v1/folders/", StringComparison.Ordinal) && !get ? EdgeLimit.MetadataWrite : null;
     }
+
+    // Core knows no ASP.NET Core, so not its HttpMethods; compared as that does, ignoring case.
+    private static bool Is(string method, string expected) => string.Equals(method, expected, StringComparison.OrdinalIgnoreCase);
 }

@@ -63,6 +63,12 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders, Met
         return new UnlockResponse();
     }
 
+    public override async Task<BreakLockResponse> BreakLock(BreakLockRequest request, ServerCallContext context)
+    {
+        var broken = await new BreakLock(folders).ExecuteAsync(new LockBreakRequest(request.FolderId, request.Force, request.Reason), context.CancellationToken);
+        return new BreakLockResponse { LockedBy = broken.LockedBy, LockedAt = broken.LockedAt.ToString("O", CultureInfo.InvariantCulture), RolledBackFolders = broken.RolledBack };
+    }
+
     public override async Task<CheckLockResponse> CheckLock(CheckLockRequest request, ServerCallContext context) =>
         new() { Held = await new FolderQueries(folders).IsLockHeldAsync(request.FolderId, request.Token, context.CancellationToken) };
 

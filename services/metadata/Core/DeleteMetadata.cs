@@ -53,7 +53,7 @@ public sealed class DeleteMetadata(FolderContext context)
             else
             {
                 folder.Pending = new PendingMetadata(null, committed.Signature, token, context.Caller.UserId, context.Now);
-                tree.Locks.Touch(token, folder.Id);
+                tree.Locks.Touch(token, folder.Id, context.Now);
                 change.Record(FolderContext.Success("metadata.metadata.deleted", folder.Id));
             }
 

@@ -24,4 +24,10 @@ public sealed class FolderRules
     /// collaborator sending long.MaxValue would leave the folder unlockable for ever.
     /// </summary>
     public long MaxCounterStep { get; set; } = 1L << 20;
+
+    /// <summary>
+    /// How long a lock must have been idle (no lock, no write under its token) before the user holding it may break
+    /// it without the token: a crashed client or a lost device should not leave a folder locked until the stale sweep.
+    /// </summary>
+    public TimeSpan LockIdleBreakAfter { get; set; } = TimeSpan.FromMinutes(15);
 }

@@ -62,5 +62,16 @@ public static class MetadataRefusals
 
     public static Refusal FiledropInvalid() => Refusal.Invalid(RefusalReason.FiledropInvalid, "filedrop must be a JSON object of entries");
 
+    public static Refusal NotLockHolder(string id) =>
+        Refusal.Denied(RefusalReason.AccessDenied, $"only the user holding the lock on folder {id} may break it; an admin may force it with a reason");
+
+    public static Refusal LockInUse(string id, TimeSpan idle, TimeSpan idleAfter) => Refusal.Precondition(RefusalReason.Locked,
+        $"the lock on folder {id} was used {(int)idle.TotalSeconds} s ago; it may be broken once idle for {(int)idleAfter.TotalSeconds} s");
+
+    public static Refusal ReasonRequired() =>
+        Refusal.Invalid(RefusalReason.RequestInvalid, $"forcing a lock open needs a reason of 1 to {BreakLock.MaxReasonLength} printable characters");
+
+    public static Refusal AdminOnly() => Refusal.Denied(RefusalReason.NotAllowed, "only an admin may force a lock open");
+
     public static Refusal VersionNotFound(string id, int number) => Refusal.NotFound(RefusalReason.VersionNotFound, $"folder {id} has no version {number}");
 }

@@ -43,7 +43,7 @@ public sealed class RestoreVersion(FolderContext context)
             MetadataCommit.Abort(folder);
             folder.Counter++;
             var version = MetadataCommit.CommitDirectly(folder, old.Metadata, old.Signature, VersionKinds.Restored, context.Caller.UserId, context.Now, old.SignatureVerified);
-            tree.Locks.Touch(token, folder.Id);
+            tree.Locks.Touch(token, folder.Id, context.Now);
             change.AppendVersion(folder.Id, version);
             change.Record(FolderContext.Success(Action, folder.Id, ("restored", FolderContext.Number(number)), ("version", FolderContext.Number(version.Number)),
                 ("counter", FolderContext.Number(version.Counter))));

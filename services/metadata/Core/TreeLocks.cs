@@ -15,6 +15,9 @@ public sealed class TreeLocks
     /// <summary>Folders whose metadata was written under each token: what an unlock commits or drops.</summary>
     public Dictionary<string, List<string>> TouchedByToken { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>When something was last written under each token: how long a lock has been idle (see <see cref="IdleSince"/>).</summary>
+    public Dictionary<string, DateTimeOffset> LastWriteByToken { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The tenant, filled in by storage (the stale-lock sweep works across tenants).</summary>
     public string TenantId { get; set; } = "";
 
@@ -65,8 +68,9 @@ public sealed class TreeLocks
         return LockDecision.Acquired(token);
     }
 
-    public void Touch(string token, string folderId)
+    public void Touch(string token, string folderId, DateTimeOffset now)
     {
+        LastWriteByToken[token] = now;
         if (!TouchedByToken.TryGetValue(token, out var folders))
         {
             TouchedByToken[token] = folders = [];
@@ -80,7 +84,44 @@ public sealed class TreeLocks
 
     public IReadOnlyList<string> TouchedBy(string token) => TouchedByToken.GetValueOrDefault(token) ?? [];
 
-    public void ForgetTouched(string token) => TouchedByToken.Remove(token);
+    public void ForgetTouched(string token)
+    {
+        TouchedByToken.Remove(token);
+        LastWriteByToken.Remove(token);
+    }
+
+    /// <summary>When the token was last used: its latest lock or its latest write under it, whichever is later.</summary>
+    public DateTimeOffset IdleSince(string token)
+    {
+        var lastLock = Locks.Where(l => l.Token == token).Select(l => l.LockedAt).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
+        return LastWriteByToken.TryGetValue(token, out var lastWrite) && lastWrite > lastLock ? lastWrite : lastLock;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="user"/> may break the lock on this folder without its token (a crashed client, a lost
+    /// device): only the user who holds it, and only once it has been idle for <paramref name="idleAfter"/>; an admin
+    /// may force any lock (<paramref name="force"/>).
+    /// </summary>
+    public BreakDecision MayBreak(string folderId, string user, bool force, DateTimeOffset now, TimeSpan idleAfter)
+    {
+        if (LockOn(folderId) is not { } held)
+        {
+            return new BreakDecision(BreakOutcome.NoLock, null, TimeSpan.Zero);
+        }
+
+        if (force)
+        {
+            return new BreakDecision(BreakOutcome.Allowed, held, now - IdleSince(held.Token));
+        }
+
+        if (held.LockedBy != user)
+        {
+            return new BreakDecision(BreakOutcome.NotHolder, held, TimeSpan.Zero);
+        }
+
+        var idle = now - IdleSince(held.Token);
+        return new BreakDecision(idle >= idleAfter ? BreakOutcome.Allowed : BreakOutcome.StillInUse, held, idle);
+    }
 
     /// <summary>Removes this folder's lock row if the token is its own (reference §a.5 DELETE lock).</summary>
     public UnlockDecision Release(string folderId, string token)
@@ -110,6 +151,7 @@ public sealed class TreeLocks
     {
         Locks.RemoveAll(l => l.Token == token);
         TouchedByToken.Remove(token);
+        LastWriteByToken.Remove(token);
         OldestLockAt = Locks.Count == 0 ? null : Locks.Min(l => l.LockedAt);
     }
 }
@@ -134,6 +176,17 @@ public sealed record LockDecision(LockOutcome Outcome, string? Token)
 
     public static LockDecision CounterTooSmall() => new(LockOutcome.CounterTooSmall, null);
 }
+
+public enum BreakOutcome
+{
+    Allowed,
+    NoLock,
+    NotHolder,
+    StillInUse,
+}
+
+/// <summary>What <see cref="TreeLocks.MayBreak"/> decided, the lock it looked at and how long that had been idle.</summary>
+public sealed record BreakDecision(BreakOutcome Outcome, FolderLock? Lock, TimeSpan Idle);
 
 public enum UnlockDecision
 {

@@ -118,7 +118,7 @@ public sealed class WriteMetadata(FolderContext context, MetadataLimits limits, 
                     Version = inspected.Version,
                     UserIds = inspected.UserIds,
                 };
-                tree.Locks.Touch(write.Token, folder.Id);
+                tree.Locks.Touch(write.Token, folder.Id, context.Now);
                 change.Record(FolderContext.Success(action, folder.Id, details));
             }
 

@@ -1,4 +1,5 @@
 using Keyward.Common.Audit;
+using Keyward.Common.Auth;
 using Keyward.AuditTrail;
 using Keyward.Metadata.Adapters;
 using Keyward.Metadata.Core;
@@ -18,14 +19,21 @@ public sealed class StaleLockOptions
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary>A tenant's own TTL (<c>Keyward:Metadata:StaleLocks:Tenants:&lt;tenant&gt;</c>), for instances whose clients crash often or never.</summary>
+    public Dictionary<string, TimeSpan> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    public TimeSpan TtlFor(string tenantId) => Tenants.TryGetValue(tenantId, out var ttl) ? ttl : Ttl;
+
+    public bool IsValid => Ttl > TimeSpan.Zero && Interval > TimeSpan.Zero && Tenants.Values.All(t => t > TimeSpan.Zero);
 }
 
 /// <summary>
-/// Rolls back locks older than the TTL in every tenant: pending metadata and counters under the stale token
-/// are dropped, its locks removed, and each rollback is audited. This is what users of the reference server
-/// do by hand in its lock table when a crashed client leaves a folder locked.
+/// Rolls back locks older than their tenant's TTL in every configured tenant: pending metadata and counters under
+/// the stale token are dropped, its locks removed, and each rollback is audited. This is what users of the reference
+/// server do by hand in its lock table when a crashed client leaves a folder locked.
 /// </summary>
-public sealed class StaleLockRollback(IDocumentStore store, IOptions<StaleLockOptions> options, TimeProvider clock, ILogger<StaleLockRollback> logger) : BackgroundService
+public sealed class StaleLockRollback(IDocumentStore store, IOptions<StaleLockOptions> options, TenantRegistry tenants, TimeProvider clock, ILogger<StaleLockRollback> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -53,21 +61,27 @@ public sealed class StaleLockRollback(IDocumentStore store, IOptions<StaleLockOp
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>
+    /// One pass over the tenants, each with its own cutoff (a query per tenant: one cutoff for all would either miss a
+    /// tenant's shorter TTL or keep finding trees a longer TTL must leave alone).
+    /// </summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var cutoff = clock.GetUtcNow() - options.Value.Ttl;
-        IReadOnlyList<(string TenantId, string RootId)> stale;
-        await using (var query = store.QuerySession())
-        {
-            var trees = await query.Query<TreeLocks>().Where(t => t.AnyTenant() && t.OldestLockAt != null && t.OldestLockAt < cutoff)
-                .Select(t => new { t.Id, t.TenantId }).Take(100).ToListAsync(cancellationToken);
-            stale = trees.Select(t => (t.TenantId, t.Id)).ToList();
-        }
-
         var count = 0;
-        foreach (var (tenantId, rootId) in stale)
+        foreach (var tenantId in tenants.TenantIds)
         {
-            count += await RollBackTreeAsync(tenantId, rootId, cutoff, cancellationToken);
+            var cutoff = clock.GetUtcNow() - options.Value.TtlFor(tenantId);
+            IReadOnlyList<string> stale;
+            await using (var query = store.QuerySession(tenantId))
+            {
+                stale = await query.Query<TreeLocks>().Where(t => t.OldestLockAt != null && t.OldestLockAt < cutoff)
+                    .Select(t => t.Id).Take(100).ToListAsync(cancellationToken);
+            }
+
+            foreach (var rootId in stale)
+            {
+                count += await RollBackTreeAsync(tenantId, rootId, cutoff, cancellationToken);
+            }
         }
 
         return count;

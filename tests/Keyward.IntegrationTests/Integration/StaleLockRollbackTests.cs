@@ -45,4 +45,42 @@ public sealed class StaleLockRollbackTests(KeywardSystem system)
         Assert.Single(expired);
         Assert.Equal($"system:metadata", expired[0].GetProperty("actor").GetString());
     }
+
+    [Fact]
+    public async Task A_tenants_own_ttl_rolls_back_its_stale_locks_and_leaves_other_tenants_to_the_default()
+    {
+        async Task<(E2eeFolders Owner, string Id)> LockedFolderAsync(string tenant)
+        {
+            var user = $"ttl-{Guid.NewGuid():N}"[..16];
+            var owner = new E2eeFolders(OcsClient.For(system, user, tenant));
+            var id = await owner.RegisterAsync();
+            await owner.CommitAsync(id, E2eeFolders.Metadata(user), counter: 1);
+            await owner.LockedAsync(id, 2);
+            return (owner, id);
+        }
+
+        var (impatient, impatientFolder) = await LockedFolderAsync(TestTenants.TenantB);
+        var (patient, patientFolder) = await LockedFolderAsync(TestTenants.TenantC);
+
+        // Tenant B's locks go stale after 2 s; everyone else keeps the 24 h default.
+        await using var sweeper = system.StartExtra("metadata", "metadata-tenant-ttl", new Dictionary<string, string>
+        {
+            [$"Keyward__Metadata__StaleLocks__Tenants__{TestTenants.TenantB}"] = "00:00:02",
+            ["Keyward__Metadata__StaleLocks__Interval"] = "00:00:00.500",
+        });
+        await KeywardSystem.WaitUntilReadyAsync(sweeper);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        OcsReply relock;
+        while ((relock = await impatient.LockAsync(impatientFolder, 2)).Status != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"tenant B's stale lock was not rolled back: {relock.Text}");
+            await Task.Delay(300);
+        }
+
+        // Several sweeps have run since: tenant C's lock, as old, is still there.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(HttpStatusCode.Locked, (await patient.LockAsync(patientFolder, 2)).Status);
+        Assert.Single(await AuditTrailClient.For(system, TestTenants.TenantB).WaitForAsync($"actionPrefix=metadata.lock.expired&targetId={impatientFolder}", 1));
+    }
 }

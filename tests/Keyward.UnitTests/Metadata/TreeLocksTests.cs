@@ -119,9 +119,9 @@ public sealed class TreeLocksTests
     [Fact]
     public void Touched_folders_are_remembered_per_token_once()
     {
-        _locks.Touch("t", "2");
-        _locks.Touch("t", "3");
-        _locks.Touch("t", "2");
+        _locks.Touch("t", "2", Now);
+        _locks.Touch("t", "3", Now);
+        _locks.Touch("t", "2", Now);
 
         Assert.Equal(["2", "3"], _locks.TouchedBy("t"));
         Assert.Empty(_locks.TouchedBy("other"));
@@ -136,7 +136,7 @@ public sealed class TreeLocksTests
             new FolderLock("2", ["1", "2"], "extended", "alice", Now.AddHours(-1)),
             new FolderLock("4", ["1", "4"], "stale", "bob", Now.AddHours(-48)),
         ]);
-        _locks.Touch("stale", "4");
+        _locks.Touch("stale", "4", Now.AddHours(-47));
 
         var stale = _locks.StaleTokens(Now.AddHours(-24));
 
