@@ -25,17 +25,22 @@ public static class AuthenticationFailureResponse
     {
         if (IsGrpc(context.Request))
         {
-            // A trailers-only gRPC response: HTTP 200 with grpc-status in the headers (gRPC over HTTP/2 spec).
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/grpc";
-            context.Response.Headers["grpc-status"] = grpcStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+            WriteGrpcStatus(context, grpcStatus, message);
             return Task.CompletedTask;
         }
 
         context.Response.StatusCode = httpStatus;
         context.Response.ContentType = "application/json; charset=utf-8";
         return context.Response.WriteAsync(JsonSerializer.Serialize(new { error, message }, JsonOptions));
+    }
+
+    /// <summary>A trailers-only gRPC answer: HTTP 200 with grpc-status in the headers (gRPC over HTTP/2 spec).</summary>
+    public static void WriteGrpcStatus(HttpContext context, int grpcStatus, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/grpc";
+        context.Response.Headers["grpc-status"] = grpcStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
     }
 
     public static bool IsGrpc(HttpRequest request) =>

@@ -81,10 +81,7 @@ public static class EdgeRateLimits
 
         if (AuthenticationFailureResponse.IsGrpc(http.Request))
         {
-            http.Response.StatusCode = StatusCodes.Status200OK;
-            http.Response.ContentType = "application/grpc";
-            http.Response.Headers["grpc-status"] = "8"; // RESOURCE_EXHAUSTED
-            http.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+            AuthenticationFailureResponse.WriteGrpcStatus(http, grpcStatus: 8, message); // RESOURCE_EXHAUSTED
             return Task.CompletedTask;
         }
 

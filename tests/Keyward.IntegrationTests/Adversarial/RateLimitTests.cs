@@ -79,6 +79,12 @@ public sealed class RateLimitTests(KeywardSystem system)
             Assert.Contains(TooMany, await cutOff.Content.ReadAsStringAsync());
         }
 
+        // gRPC callers hear it in their own protocol.
+        var grpc = new Keyward.Keyserver.V1.Keyserver.KeyserverClient(Grpc.Net.Client.GrpcChannel.ForAddress(gateway.GrpcAddress));
+        var exhausted = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+            await grpc.WhoAmIAsync(new Keyward.Common.V1.WhoAmIRequest(), new Grpc.Core.Metadata { { "authorization", "Bearer forged.grpc.token" } }));
+        Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, exhausted.StatusCode);
+
         // From the same address: a token the gateway accepted before is a hash lookup, and still served …
         Assert.Equal(HttpStatusCode.OK, (await honest.GetAsync("server-key")).Status);
         // … a token it has not seen is not checked until the address's budget refills (the price of not reading forged ones).
