@@ -30,21 +30,40 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <summary>How long a benchmark may warm the services up before it measures (<c>--warmup SECONDS</c>).</summary>
     public TimeSpan MaxWarmup { get; init; } = TimeSpan.FromSeconds(150);
 
-    public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup)
+    private Dictionary<string, ServicePorts> _ports = [];
+    private IDictionary<string, string> _overrides = new Dictionary<string, string>();
+
+    /// <summary>Starts the five services; <paramref name="overrides"/> are settings every one of them gets.</summary>
+    public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup, IDictionary<string, string>? overrides = null)
     {
-        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup };
+        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup, _overrides = overrides ?? new Dictionary<string, string>() };
         var free = ServiceUnderBench.FreePorts(LocalService.All.Count * 2);
-        var ports = LocalService.All.Select((s, i) => (s.Name, Ports: new ServicePorts(free[i * 2], free[i * 2 + 1]))).ToDictionary(p => p.Name, p => p.Ports);
+        system._ports = LocalService.All.Select((s, i) => (s.Name, Ports: new ServicePorts(free[i * 2], free[i * 2 + 1]))).ToDictionary(p => p.Name, p => p.Ports);
         var started = new Dictionary<string, ServiceUnderBench>();
         foreach (var service in LocalService.All)
         {
-            started[service.Name] = await ServiceUnderBench.StartAsync(stack, service.Name, ports[service.Name], ports);
+            started[service.Name] = await ServiceUnderBench.StartAsync(stack, service.Name, system._ports[service.Name], system._ports, system._overrides);
             system._services.Add(started[service.Name]);
         }
 
         system.Services = started;
         return system;
     }
+
+    /// <summary>Kills one service (SIGKILL: no shutdown, no flush) and, after <paramref name="down"/>, starts it again on its ports.</summary>
+    public async Task RestartAsync(string name, TimeSpan down)
+    {
+        var old = Services[name];
+        await old.DisposeAsync();
+        _services.Remove(old);
+        await Task.Delay(down);
+        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name], _ports, _overrides);
+        _services.Add(restarted);
+        Services = new Dictionary<string, ServiceUnderBench>(Services) { [name] = restarted };
+    }
+
+    /// <summary>A client of the gateway that sends each request's own token (one connection pool for many users).</summary>
+    public HttpClient Anonymous() => new() { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Waits until every service's audit outbox is empty, so that a measurement does not pay for an earlier backlog.</summary>
     public async Task WaitForOutboxesAsync()
@@ -63,6 +82,10 @@ public sealed class BenchSystem : IAsyncDisposable
             await Task.Delay(100);
         }
     }
+
+    public string TenantId => _stack["KEYWARD_DEV_TENANT"];
+
+    public string Issuer => _stack["KEYWARD_DEV_ISSUER"];
 
     public string Token(string user, string roles = "user")
     {

@@ -2,6 +2,12 @@ using System.Text.Json;
 using Keyward.Bench;
 
 // dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p1..p8] (p5 runs with p8; p7: metadata size) [--events N] [--certificates N] [--warmup MAX_SECONDS] [--out FILE] [--markdown FILE] [--report-only]
+if (args.FirstOrDefault() == "faults")
+{
+    // dotnet …/Keyward.Bench.dll faults [--short] [--report FILE]: the failure drills (scripts/faults).
+    return await Keyward.Bench.Faults.FaultDrills.RunAsync(StackEnvironment.Load(), args.Contains("--short"), args.SkipWhile(a => a != "--report").Skip(1).FirstOrDefault());
+}
+
 var figures = args.Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, "^p[1-8]$")).DefaultIfEmpty("all").ToList();
 var events = Option("--events", 20_000);
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
@@ -88,6 +94,8 @@ if (output is not null)
         Console.WriteLine($"written to {markdown}");
     }
 }
+
+return 0;
 
 int Option(string name, int fallback)
 {

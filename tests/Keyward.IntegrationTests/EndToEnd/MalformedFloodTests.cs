@@ -1,248 +1,27 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
 using Keyward.IntegrationTests.Infrastructure;
+using Keyward.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Keyward.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// The short form of the malformed-request drill: a fuzzing client sends thousands of requests the OCS edge must
-/// survive — wrong methods, junk and huge bodies, NUL bytes, broken JSON and base64, bad percent-encoding, oversized
-/// headers, signed-in and not — over a few connections at once. Not one answer may be a 5xx and not one connection may
+/// The short form of the malformed-request drill (<see cref="MalformedRequests"/>; `scripts/faults` runs the long
+/// one): thousands of requests over a few connections at once. Not one answer may be a 5xx and not one connection may
 /// be dropped without an answer; every request gets a 4xx or a 2xx.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class MalformedFloodTests(KeywardSystem system, ITestOutputHelper output)
 {
     private const int Requests = 3_000;
-    private const int Clients = 8;
-
-    private static readonly string[] Endpoints =
-    [
-        "private-key", "public-key", "server-key", "encrypted/{id}", "encrypted-files", "meta-data/{id}", "meta-data/{id}/filedrop", "lock/{id}",
-    ];
-
-    private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "PROPFIND", "TRACE"];
 
     [Fact]
     public async Task Thousands_of_malformed_OCS_requests_get_no_5xx_and_no_dropped_connection()
     {
-        var user = $"fuzz-{Guid.NewGuid():N}"[..16];
-        var token = system.Tenants.Token(user, tenant: TestTenants.TenantA);
-        var statuses = new ConcurrentDictionary<int, int>();
-        var failures = new ConcurrentQueue<string>();
-        var next = -1;
+        var token = system.Tenants.Token($"fuzz-{Guid.NewGuid():N}"[..16], tenant: TestTenants.TenantA);
+        var outcome = await MalformedRequests.FloodAsync(system.Gateway.HttpAddress, token, Requests, clients: 8);
 
-        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
-        {
-            using var http = system.Http(system.Gateway);
-            http.Timeout = TimeSpan.FromSeconds(60);
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < Requests)
-            {
-                var (request, what) = Malformed(new Random(i), i, token);
-                try
-                {
-                    if (request.Content is { Headers.ContentLength: > HugeBody })
-                    {
-                        // HttpClient reports a body the server refused mid-upload as a failed send, answer or not: a raw
-                        // connection shows whether an answer came.
-                        var answered = await RawStatusAsync(system.Gateway.HttpPort, request);
-                        statuses.AddOrUpdate(answered ?? 0, 1, (_, n) => n + 1);
-                        if (answered is null or >= 500)
-                        {
-                            failures.Enqueue($"#{i} {what}: {(answered is null ? "no answer" : answered.ToString())}");
-                        }
-
-                        continue;
-                    }
-
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    await response.Content.ReadAsByteArrayAsync();
-                    var status = (int)response.StatusCode;
-                    statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
-                    if (status >= 500)
-                    {
-                        failures.Enqueue($"#{i} {what}: {status}");
-                    }
-                }
-                catch (HttpRequestException e)
-                {
-                    failures.Enqueue($"#{i} {what}: connection dropped ({e.Message})");
-                }
-                finally
-                {
-                    request.Dispose();
-                }
-            }
-        }));
-
-        output.WriteLine($"{Requests} requests: " + string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} × {s.Value}")));
-        Assert.True(failures.IsEmpty, $"{failures.Count} of {Requests} requests got a 5xx or no answer:\n" + string.Join('\n', failures.Take(20)));
-        Assert.Equal(Requests, statuses.Values.Sum());
-        Assert.DoesNotContain(statuses.Keys, s => s >= 500);
-    }
-
-    private const long HugeBody = 512 * 1024;
-
-    /// <summary>
-    /// Sends the request on a connection of its own, the body written while the answer is read; the status code of the
-    /// answer, or null if the connection closed without one.
-    /// </summary>
-    private static async Task<int?> RawStatusAsync(int port, HttpRequestMessage request)
-    {
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, port);
-        var stream = tcp.GetStream();
-        var body = await request.Content!.ReadAsByteArrayAsync();
-        var head = new StringBuilder($"{request.Method} {request.RequestUri} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {body.Length}\r\n");
-        foreach (var header in request.Headers.Concat(request.Content.Headers).Where(h => h.Key != "Content-Length"))
-        {
-            head.Append($"{header.Key}: {string.Join(", ", header.Value)}\r\n");
-        }
-
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head.Append("\r\n").ToString()));
-        var upload = Task.Run(async () =>
-        {
-            try
-            {
-                await stream.WriteAsync(body);
-            }
-            catch (IOException)
-            {
-                // The server answered and closed before taking the whole body: what this drill allows.
-            }
-        });
-        var buffer = new byte[64];
-        var read = 0;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            while (read < 12 && await stream.ReadAsync(buffer.AsMemory(read), timeout.Token) is var n and > 0)
-            {
-                read += n;
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        await Task.WhenAny(upload, Task.Delay(TimeSpan.FromSeconds(5)));
-        // "HTTP/1.1 413 …"
-        return read >= 12 && int.TryParse(Encoding.ASCII.GetString(buffer, 9, 3), out var status) ? status : null;
-    }
-
-    /// <summary>One malformed request, chosen by <paramref name="random"/> (seeded by its number: a failure can be replayed).</summary>
-    private static (HttpRequestMessage Request, string What) Malformed(Random random, int number, string token)
-    {
-        var entry = random.Next(2) == 0 ? "/ocs/v2.php" : "/ocs/v1.php";
-        var endpoint = Endpoints[random.Next(Endpoints.Length)].Replace("{id}", FolderId(random));
-        var method = random.Next(3) == 0 ? Methods[random.Next(Methods.Length)] : Endpoint(endpoint);
-        var path = $"{entry}/apps/end_to_end_encryption/api/v{1 + random.Next(2)}/{endpoint}";
-        var kind = random.Next(10);
-        string what;
-        HttpContent? content = null;
-        switch (kind)
-        {
-            case 0:
-                what = "junk body";
-                content = new ByteArrayContent(Bytes(random, random.Next(1, 4096)));
-                content.Headers.TryAddWithoutValidation("Content-Type", random.Next(2) == 0 ? "application/x-www-form-urlencoded" : "application/json");
-                break;
-            case 1:
-                what = "huge form body";
-                content = new StringContent("metaData=" + new string('A', 1_000_000 + random.Next(3_000_000)), Encoding.ASCII, "application/x-www-form-urlencoded");
-                break;
-            case 2:
-                what = "NUL bytes in a parameter";
-                content = new FormUrlEncodedContent(new Dictionary<string, string> { ["privateKey"] = "a\0b\0c", ["csr"] = "\0", ["metaData"] = "{\"a\":\"\0\"}", ["e2e-token"] = "\0" });
-                break;
-            case 3:
-                what = "bad JSON";
-                content = new StringContent(new[] { "{", "{\"metaData\":", "[1,2", "{\"metaData\":{\"version\":\"2.0\",\"users\":7}}", "\"\\ud800\"", "{\"a\":1}}" }[random.Next(6)], Encoding.UTF8, "application/json");
-                break;
-            case 4:
-                what = "bad base64";
-                content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["privateKey"] = "!!!|%%%|***", ["csr"] = "-----BEGIN CERTIFICATE REQUEST-----\n@@@@\n-----END CERTIFICATE REQUEST-----",
-                    ["publicKey"] = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----",
-                    ["metaData"] = "{\"version\":\"2.0\",\"metadata\":{\"ciphertext\":\"%%%\",\"nonce\":\"?\",\"authenticationTag\":\"*\"},\"users\":[],\"filedrop\":{}}",
-                });
-                break;
-            case 5:
-                what = "bad percent-encoding";
-                path += "?users=%E0%A4%A&shareToken=%ZZ&abort=%00";
-                break;
-            case 6:
-                what = "oversized header";
-                break;
-            case 7:
-                what = "wrong or no content type";
-                content = new ByteArrayContent(Encoding.UTF8.GetBytes("privateKey=abc"));
-                content.Headers.TryAddWithoutValidation("Content-Type", new[] { "multipart/form-data; boundary=", "text/plain", "application/json; charset=ebcdic", "x/y" }[random.Next(4)]);
-                break;
-            case 8:
-                what = "lying counter and signature headers";
-                break;
-            default:
-                what = "query junk";
-                path += "?users=" + Uri.EscapeDataString(new string('[', random.Next(1, 500))) + "&counter=-1&e2e-token=" + new string('x', 5_000);
-                break;
-        }
-
-        var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "HEAD" or "TRACE" ? null : content };
-        if (method is "GET" or "HEAD" or "TRACE")
-        {
-            content?.Dispose();
-        }
-
-        request.Headers.TryAddWithoutValidation("OCS-APIRequest", "true");
-        if (random.Next(5) != 0)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
-            request.Headers.TryAddWithoutValidation("X-E2EE-SUPPORTED", "true");
-        }
-
-        if (kind == 6)
-        {
-            request.Headers.TryAddWithoutValidation("X-Junk", new string('j', 40_000 + random.Next(40_000)));
-        }
-
-        if (kind == 8)
-        {
-            request.Headers.TryAddWithoutValidation("X-NC-E2EE-COUNTER", new[] { "-1", "99999999999999999999", "abc", "" }[random.Next(4)]);
-            request.Headers.TryAddWithoutValidation("X-NC-E2EE-SIGNATURE", new[] { "a\r\nb", "%%%", new string('Q', 100_000) }[random.Next(3)]);
-            request.Headers.TryAddWithoutValidation("e2e-token", new string('~', 10_000));
-        }
-
-        return (request, $"{method} {path.Split('?')[0]} ({what}, seed {number})");
-    }
-
-    private static string Endpoint(string endpoint) => endpoint switch
-    {
-        "server-key" => "GET",
-        "encrypted-files" => "DELETE",
-        _ when endpoint.StartsWith("lock/", StringComparison.Ordinal) => "POST",
-        _ when endpoint.StartsWith("meta-data/", StringComparison.Ordinal) => "PUT",
-        _ when endpoint.StartsWith("encrypted/", StringComparison.Ordinal) => "PUT",
-        _ => "POST",
-    };
-
-    private static string FolderId(Random random) => random.Next(6) switch
-    {
-        0 => "",
-        1 => "..%2F..%2Fetc",
-        2 => new string('9', 200),
-        3 => "%00",
-        _ => random.NextInt64(1, long.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-
-    private static byte[] Bytes(Random random, int length)
-    {
-        var bytes = new byte[length];
-        random.NextBytes(bytes);
-        return bytes;
+        output.WriteLine($"{Requests} requests: {outcome.Summary}");
+        Assert.True(outcome.Failures.Count == 0, $"{outcome.Failures.Count} of {Requests} requests got a 5xx or no answer:\n" + string.Join('\n', outcome.Failures.Take(20)));
+        Assert.Equal(Requests, outcome.Answered);
     }
 }
