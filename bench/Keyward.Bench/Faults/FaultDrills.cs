@@ -278,6 +278,12 @@ public static class FaultDrills
         report.AppendLine("with other than exactly one winner. The malformed flood counts 5xx answers and requests left without any answer. The access");
         report.AppendLine("matrix lists each denial and whether its audit row was found. `scripts/faults` runs the long form; `scripts/faults --short`");
         report.AppendLine("(each drill ≤ 20 s) runs in `scripts/test`.");
+        report.AppendLine();
+        report.AppendLine("What limits the figures: after a broker outage every service's outbox relays its backlog one message per event, about");
+        report.AppendLine("400 events a second beyond the ongoing load on this 2-core machine, so an outage of a minute at 200 actions a second takes");
+        report.AppendLine("about as long again to drain (issue #18's one message per relay batch is the change that would shorten it). The audit");
+        report.AppendLine("service's recovery is timed from its readiness after the restart; the restart itself (a cold .NET start) takes a few seconds.");
+        report.AppendLine("The replica drill waits for `scripts/up --replicas 2` (issue #17 item 4).");
         return report.ToString();
     }
 }
