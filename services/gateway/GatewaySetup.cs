@@ -17,10 +17,7 @@ public static class GatewaySetup
 
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        var addresses = Backend.All.ToDictionary(
-            b => b.Name,
-            b => new Uri(builder.Configuration[$"Keyward:Services:{b.Name}"]
-                ?? throw new InvalidOperationException($"Keyward:Services:{b.Name} (the service's gRPC address) is not configured.")));
+        var addresses = Backend.All.ToDictionary(b => b.Name, b => ServiceAddresses.Parse(b.Name, builder.Configuration[$"Keyward:Services:{b.Name}"]));
 
         builder.Services.AddSingleton<IAuthenticationFailureFormatter, OcsAuthenticationFailureFormatter>();
         // The gateway keeps no state but its audit outbox: refused tokens and refused clients.
@@ -43,11 +40,11 @@ public static class GatewaySetup
         builder.Services.AddReverseProxy().LoadFromMemory(routes, clusters).AddTransforms(ProxyRoutes.RetryAfterOnOutage);
 
         var health = builder.Services.AddHealthChecks();
-        foreach (var (name, address) in addresses)
+        foreach (var (name, replicas) in addresses)
         {
-            var channel = GrpcChannel.ForAddress(address);
+            var channels = replicas.Select(address => GrpcChannel.ForAddress(address)).ToList();
             health.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-                name, _ => new BackendReadinessCheck(channel), failureStatus: null, tags: [HealthDefaults.ReadyTag]));
+                name, _ => new BackendReadinessCheck(channels), failureStatus: null, tags: [HealthDefaults.ReadyTag]));
         }
 
         return builder;

@@ -16,24 +16,66 @@ public static class ServiceClients
 
     /// <summary>
     /// A gRPC client for another Keyward service at <c>Keyward:Services:&lt;service&gt;</c>, carrying the
-    /// caller's own bearer token: the called service checks it again and acts for the same user.
+    /// caller's own bearer token: the called service checks it again and acts for the same user. Several addresses
+    /// (replicas) are balanced round-robin by the channel over those that answer (<see cref="ServiceAddresses"/>).
     /// </summary>
     public static IHttpClientBuilder AddKeywardGrpcClient<TClient>(this WebApplicationBuilder builder, string service)
         where TClient : class
     {
-        var address = builder.Configuration[$"Keyward:Services:{service}"]
-            ?? throw new InvalidOperationException($"Keyward:Services:{service} (the service's gRPC address) is not configured.");
+        var addresses = ServiceAddresses.Parse(service, builder.Configuration[$"Keyward:Services:{service}"]);
         var timeout = builder.Configuration.GetValue(CallTimeoutKey, TimeSpan.FromSeconds(30));
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<CallerTokenForwarding>();
         return builder.Services
-            .AddGrpcClient<TClient>(o => o.Address = new Uri(address))
-            .ConfigureChannel(o => o.MaxReceiveMessageSize = 4 * 1024 * 1024)
+            .AddGrpcClient<TClient>(o => o.Address = addresses.Count == 1 ? addresses[0] : new Uri($"static:///{service}"))
+            .ConfigureChannel(o =>
+            {
+                o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+                if (addresses.Count > 1)
+                {
+                    Balance(o, addresses);
+                }
+            })
             .AddInterceptor(() => new CallDeadline(timeout))
             .AddHttpMessageHandler<CallerTokenForwarding>()
             // The factory's logging handlers wrap every call in a log scope and timers for lines that are
             // switched off (Warning and up only); the called service logs each request itself.
             .RemoveAllLoggers();
+    }
+
+    /// <summary>
+    /// Client-side balancing over replicas (Grpc.Net.Client's static resolver and round-robin policy): a replica that
+    /// stops answering drops out of the picks until it answers again, and a call that found it dead is retried.
+    /// </summary>
+    private static void Balance(global::Grpc.Net.Client.GrpcChannelOptions options, IReadOnlyList<Uri> addresses)
+    {
+        var balancing = new ServiceCollection();
+        balancing.AddSingleton<global::Grpc.Net.Client.Balancer.ResolverFactory>(new global::Grpc.Net.Client.Balancer.StaticResolverFactory(
+            _ => addresses.Select(a => new global::Grpc.Net.Client.Balancer.BalancerAddress(a.Host, a.Port)).ToArray()));
+        options.ServiceProvider = balancing.BuildServiceProvider();
+        options.Credentials = addresses[0].Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        options.ServiceConfig = new global::Grpc.Net.Client.Configuration.ServiceConfig
+        {
+            LoadBalancingConfigs = { new global::Grpc.Net.Client.Configuration.RoundRobinConfig() },
+            // A call picked for a replica that has just died fails UNAVAILABLE before it reached any service code; it is
+            // tried again (on the next replica) rather than answered 503. A service's own UNAVAILABLE (its database or HSM
+            // away) is tried twice more as well, which costs an outage a fraction of a second and changes nothing.
+            MethodConfigs =
+            {
+                new global::Grpc.Net.Client.Configuration.MethodConfig
+                {
+                    Names = { global::Grpc.Net.Client.Configuration.MethodName.Default },
+                    RetryPolicy = new global::Grpc.Net.Client.Configuration.RetryPolicy
+                    {
+                        MaxAttempts = 3,
+                        InitialBackoff = TimeSpan.FromMilliseconds(50),
+                        MaxBackoff = TimeSpan.FromMilliseconds(500),
+                        BackoffMultiplier = 2,
+                        RetryableStatusCodes = { StatusCode.Unavailable },
+                    },
+                },
+            },
+        };
     }
 
     /// <summary>How long a call to another service may take before it is DEADLINE_EXCEEDED (answered 504 by the gateway).</summary>

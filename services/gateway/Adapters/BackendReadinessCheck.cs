@@ -4,23 +4,33 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Keyward.Gateway.Adapters;
 
-/// <summary>The gateway is ready when each service behind it reports SERVING on its gRPC health service.</summary>
-public sealed class BackendReadinessCheck(GrpcChannel channel) : IHealthCheck
+/// <summary>
+/// The gateway is ready when each service behind it reports SERVING on its gRPC health service: at least one replica
+/// of it (the gateway balances over those that answer).
+/// </summary>
+public sealed class BackendReadinessCheck(IReadOnlyList<GrpcChannel> replicas) : IHealthCheck
 {
-    private readonly Health.HealthClient _client = new(channel);
+    private readonly List<Health.HealthClient> _clients = replicas.Select(channel => new Health.HealthClient(channel)).ToList();
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var answers = await Task.WhenAll(_clients.Select(client => StatusAsync(client, cancellationToken)));
+        var serving = answers.Count(a => a == "serving");
+        return serving > 0
+            ? HealthCheckResult.Healthy(_clients.Count == 1 ? "serving" : $"{serving} of {_clients.Count} replicas serving")
+            : HealthCheckResult.Unhealthy(string.Join(", ", answers));
+    }
+
+    private static async Task<string> StatusAsync(Health.HealthClient client, CancellationToken cancellationToken)
+    {
         try
         {
-            var reply = await _client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(3), cancellationToken: cancellationToken);
-            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving
-                ? HealthCheckResult.Healthy("serving")
-                : HealthCheckResult.Unhealthy($"reports {reply.Status}");
+            var reply = await client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(3), cancellationToken: cancellationToken);
+            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving ? "serving" : $"reports {reply.Status}";
         }
         catch (Grpc.Core.RpcException e)
         {
-            return HealthCheckResult.Unhealthy($"unreachable ({e.StatusCode})");
+            return $"unreachable ({e.StatusCode})";
         }
     }
 }

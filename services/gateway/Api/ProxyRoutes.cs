@@ -6,6 +6,8 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Keyward.Gateway.Api;
 
@@ -16,13 +18,13 @@ namespace Keyward.Gateway.Api;
 /// </summary>
 public static class ProxyRoutes
 {
-    public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) Build(IReadOnlyDictionary<string, Uri> addresses)
+    public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) Build(IReadOnlyDictionary<string, IReadOnlyList<Uri>> addresses)
     {
         var routes = new List<RouteConfig>();
         var clusters = new List<ClusterConfig>();
         foreach (var backend in Backend.All)
         {
-            if (!addresses.TryGetValue(backend.Name, out var address))
+            if (!addresses.TryGetValue(backend.Name, out var replicas))
             {
                 throw new InvalidOperationException($"Keyward:Services:{backend.Name} (the service's gRPC address) is not configured.");
             }
@@ -30,7 +32,15 @@ public static class ProxyRoutes
             clusters.Add(new ClusterConfig
             {
                 ClusterId = backend.Name,
-                Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address.ToString() } },
+                Destinations = replicas.Select((address, i) => (Name: i == 0 ? "primary" : $"replica-{i}", Address: address))
+                    .ToDictionary(d => d.Name, d => new DestinationConfig { Address = d.Address.ToString() }),
+                // Over replicas: round-robin among those the active probe finds answering (/healthz on the gRPC port, h2c).
+                LoadBalancingPolicy = replicas.Count > 1 ? LoadBalancingPolicies.RoundRobin : null,
+                HealthCheck = replicas.Count > 1 ? new HealthCheckConfig
+                {
+                    Active = new ActiveHealthCheckConfig { Enabled = true, Interval = TimeSpan.FromSeconds(2), Timeout = TimeSpan.FromSeconds(2), Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures, Path = "/healthz" },
+                    AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyOrPanic,
+                } : null,
                 HttpRequest = new ForwarderRequestConfig
                 {
                     Version = new Version(2, 0),

@@ -9,6 +9,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private int _disposed;
 
     private ServiceProcess(string name, Process process, StreamWriter log, string logPath, int httpPort, int grpcPort)
     {
@@ -94,8 +95,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string LogTail(int lines = 30) => string.Join('\n', ReadLog().Split('\n').TakeLast(lines));
 
+    /// <summary>Kills the process (SIGKILL); a second call does nothing, so a test may kill a service it also disposes.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -5,7 +5,8 @@ namespace Keyward.UnitTests.Gateway;
 
 public sealed class ProxyRoutesTests
 {
-    private static readonly Dictionary<string, Uri> Addresses = Backend.All.ToDictionary(b => b.Name, b => new Uri($"http://{b.Name}:8081"));
+    private static readonly Dictionary<string, IReadOnlyList<Uri>> Addresses =
+        Backend.All.ToDictionary(b => b.Name, IReadOnlyList<Uri> (b) => [new Uri($"http://{b.Name}:8081")]);
 
     [Fact]
     public void Every_service_gets_a_gRPC_route_by_proto_package_and_a_REST_route_by_prefix()
@@ -76,4 +77,33 @@ public sealed class ProxyRoutesTests
 
         Assert.Contains("Keyward:Services:audit", error.Message);
     }
+
+    [Fact]
+    public void Replicas_are_balanced_over_those_the_active_probe_finds_answering_and_one_address_needs_no_probe()
+    {
+        var replicated = new Dictionary<string, IReadOnlyList<Uri>>(Addresses) { ["keyserver"] = [new Uri("http://keyserver-0:8081"), new Uri("http://keyserver-1:8081")] };
+        var (_, clusters) = ProxyRoutes.Build(replicated);
+
+        var keyserver = Assert.Single(clusters, c => c.ClusterId == "keyserver");
+        Assert.Equal(["http://keyserver-0:8081/", "http://keyserver-1:8081/"], keyserver.Destinations!.Values.Select(d => d.Address));
+        Assert.Equal("RoundRobin", keyserver.LoadBalancingPolicy);
+        Assert.True(keyserver.HealthCheck!.Active!.Enabled);
+        Assert.Equal("/healthz", keyserver.HealthCheck.Active.Path);
+        Assert.Null(Assert.Single(clusters, c => c.ClusterId == "metadata").HealthCheck);
+    }
+
+    [Theory]
+    [InlineData("http://a:1", 1)]
+    [InlineData("http://a:1; http://b:2", 2)]
+    [InlineData(" http://a:1 ;;http://b:2;http://c:3 ", 3)]
+    public void A_service_address_is_one_address_or_several_separated_by_semicolons(string configured, int count) =>
+        Assert.Equal(count, Keyward.Common.Grpc.ServiceAddresses.Parse("keyserver", configured).Count);
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("keyserver:8081")]
+    [InlineData("http://a:1;ftp://b:2")]
+    public void A_missing_or_unreadable_service_address_is_named(string? configured) =>
+        Assert.Contains("Keyward:Services:keyserver", Assert.Throws<InvalidOperationException>(() => Keyward.Common.Grpc.ServiceAddresses.Parse("keyserver", configured)).Message);
 }
