@@ -1,34 +1,59 @@
 # Starting and stopping the five services against the local stack. Sourced by up, down and bench.
+# With KEYWARD_REPLICAS=N (scripts/up --replicas N) every service runs N times: instance i listens 1000·(i−1) ports
+# above the first, and every service is told all N addresses of each peer (Keyward:Services:<peer>, ';'-separated).
 
-# The environment one service runs with, one NAME=VALUE per line: defined once, in tools/Keyward.LocalServices
-# (the tests and the benchmarks use the same definition).
+REPLICAS="${KEYWARD_REPLICAS:-1}"
+
+instance_http() { echo $((HTTP_PORT[$1] + 1000 * ($2 - 1))); }
+instance_grpc() { echo $((GRPC_PORT[$1] + 1000 * ($2 - 1))); }
+instance_name() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1@$2"; fi; }
+
+# The environment one instance runs with, one NAME=VALUE per line: defined once, in tools/Keyward.LocalServices
+# (the tests and the benchmarks use the same definition), plus every replica of each peer.
 service_env() {
-  local name="$1" peer
+  local name="$1" instance="${2:-1}" peer i list
   local -a ports=()
-  for peer in "${SERVICES[@]}"; do ports+=("$peer=${HTTP_PORT[$peer]}:${GRPC_PORT[$peer]}"); done
+  for peer in "${SERVICES[@]}"; do
+    if [ "$peer" = "$name" ]; then ports+=("$peer=$(instance_http "$peer" "$instance"):$(instance_grpc "$peer" "$instance")")
+    else ports+=("$peer=${HTTP_PORT[$peer]}:${GRPC_PORT[$peer]}"); fi
+  done
   dotnet "$ROOT/tools/Keyward.LocalServices/bin/$CONFIGURATION/net10.0/keyward-local-services.dll" env "$name" "${KEYWARD_PURPOSE:-dev}" "${ports[@]}" \
     || die "could not make the environment of $name"
+  if [ "$REPLICAS" -gt 1 ]; then
+    for peer in "${SERVICES[@]}"; do
+      [ "$peer" = gateway ] && continue
+      list=""
+      for ((i = 1; i <= REPLICAS; i++)); do list+="${list:+;}http://127.0.0.1:$(instance_grpc "$peer" "$i")"; done
+      echo "Keyward__Services__$peer=$list"
+    done
+  fi
 }
 
 service_dir() { echo "$ROOT/services/$1/bin/$CONFIGURATION/net10.0"; }
 
 start_service() {
-  local name="$1" dir pidfile="$STACK/pids/$1.pid"
-  if alive "$pidfile"; then say "$name already running (pid $(cat "$pidfile"))"; return 0; fi
+  local name="$1" instance="${2:-1}" dir label
+  label="$(instance_name "$name" "$instance")"
+  local pidfile="$STACK/pids/$label.pid"
+  if alive "$pidfile"; then say "$label already running (pid $(cat "$pidfile"))"; return 0; fi
   dir="$(service_dir "$name")"
   [ -f "$dir/${ASSEMBLY[$name]}.dll" ] || die "$name is not built ($dir); run: dotnet build Services.sln -c $CONFIGURATION"
-  local lines; lines="$(service_env "$name")" || exit 1
+  local lines; lines="$(service_env "$name" "$instance")" || exit 1
   local -a vars; mapfile -t vars <<<"$lines"
-  (cd "$dir" && exec env "${vars[@]}" dotnet "${ASSEMBLY[$name]}.dll" >>"$STACK/logs/$name.log" 2>&1) &
+  # env applies its assignments in order: the replica addresses listed last win over the single ones.
+  (cd "$dir" && exec env "${vars[@]}" dotnet "${ASSEMBLY[$name]}.dll" >>"$STACK/logs/$label.log" 2>&1) &
   echo $! >"$pidfile"
 }
 
-ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:${HTTP_PORT[$1]}/readyz"; }
+ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(instance_http "$1" "${2:-1}")/readyz"; }
 
 stop_services() {
-  local name
+  local name pidfile
   for name in gateway audit metadata keyserver certificate-authority; do
-    if alive "$STACK/pids/$name.pid"; then stop_pid "$STACK/pids/$name.pid" 15; say "$name stopped"; fi
-    rm -f "$STACK/pids/$name.pid"
+    for pidfile in "$STACK/pids/$name.pid" "$STACK/pids/$name@"*.pid; do
+      [ -e "$pidfile" ] || continue
+      if alive "$pidfile"; then stop_pid "$pidfile" 15; say "$(basename "$pidfile" .pid) stopped"; fi
+      rm -f "$pidfile"
+    done
   done
 }
