@@ -25,7 +25,7 @@ public static class FaultDrills
             // Refused tokens reach the audit trail folded per source and window: a short window for the access matrix.
             ["Keyward__Gateway__RefusedTokens__Window"] = "00:00:02",
         }));
-        var audit = new AuditCounts(stack["KEYWARD_POSTGRES_BENCH"], stack["KEYWARD_DEV_TENANT"]);
+        await using var audit = new AuditCounts(stack["KEYWARD_POSTGRES_BENCH"], stack["KEYWARD_DEV_TENANT"]);
         var load = TimeSpan.FromSeconds(shortForm ? 4 : 10);
         var results = new List<DrillResult>();
 
@@ -144,7 +144,6 @@ public static class FaultDrills
         await using var signings = CertificateRequests.Start(system, prefix, workers: 2);
         await Task.Delay(load / 2);
         Directory.Move(tokens, unplugged);
-        TimeSpan recovered;
         try
         {
             await Task.Delay(down);
@@ -154,8 +153,7 @@ public static class FaultDrills
             Directory.Move(unplugged, tokens);
         }
 
-        var back = Stopwatch.StartNew();
-        recovered = await signings.WaitForSuccessAfterAsync(DateTime.UtcNow, TimeSpan.FromSeconds(30)) ?? TimeSpan.MaxValue;
+        var recovered = await signings.WaitForSuccessAfterAsync(DateTime.UtcNow, TimeSpan.FromSeconds(30)) ?? TimeSpan.MaxValue;
         await Task.Delay(load / 2);
         var outcome = await signings.StopAsync();
         var (logged, duplicated) = await audit.WaitForAsync("ca.certificate.signed", "target_id", prefix, outcome.Acknowledged, TimeSpan.FromSeconds(60));
@@ -289,8 +287,11 @@ public static class FaultDrills
 }
 
 /// <summary>Distinct acknowledged actions of one drill as the audit service stored them (its append-only leaves).</summary>
-public sealed class AuditCounts(string connectionString, string tenant)
+public sealed class AuditCounts(string connectionString, string tenant) : IAsyncDisposable
 {
+    // One pool for every poll: the drills ask many times a second while they wait.
+    private readonly Npgsql.NpgsqlDataSource _data = Npgsql.NpgsqlDataSource.Create(connectionString);
+
     public double LastWaitSeconds { get; private set; }
 
     /// <summary>Waits until every acknowledged subject is in the log (or the timeout); the subjects found and how many rows were extra.</summary>
@@ -315,9 +316,8 @@ public sealed class AuditCounts(string connectionString, string tenant)
     {
         try
         {
-            await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
             // The column is one of two fixed names, never caller input.
-            await using var command = data.CreateCommand($"select {(column == "actor" ? "actor" : "target_id")} from audit.log_entries where tenant_id = @t and log = 'audit' and action = @a and {(column == "actor" ? "actor" : "target_id")} like @p");
+            await using var command = _data.CreateCommand($"select {(column == "actor" ? "actor" : "target_id")} from audit.log_entries where tenant_id = @t and log = 'audit' and action = @a and {(column == "actor" ? "actor" : "target_id")} like @p");
             command.Parameters.AddWithValue("t", tenantId);
             command.Parameters.AddWithValue("a", action);
             command.Parameters.AddWithValue("p", prefix + "%");
@@ -338,6 +338,8 @@ public sealed class AuditCounts(string connectionString, string tenant)
             return ([], 0);
         }
     }
+
+    public ValueTask DisposeAsync() => _data.DisposeAsync();
 }
 
 /// <summary>A second tenant, so that the access matrix can try one tenant's token on another's data.</summary>

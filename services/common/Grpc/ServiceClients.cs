@@ -26,14 +26,16 @@ public static class ServiceClients
         var timeout = builder.Configuration.GetValue(CallTimeoutKey, TimeSpan.FromSeconds(30));
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<CallerTokenForwarding>();
+        // Made once: the factory configures a new channel each time it renews the client's handler.
+        var resolvers = addresses.Count > 1 ? Resolvers(addresses) : null;
         return builder.Services
             .AddGrpcClient<TClient>(o => o.Address = addresses.Count == 1 ? addresses[0] : new Uri($"static:///{service}"))
             .ConfigureChannel(o =>
             {
                 o.MaxReceiveMessageSize = 4 * 1024 * 1024;
-                if (addresses.Count > 1)
+                if (resolvers is not null)
                 {
-                    Balance(o, addresses);
+                    Balance(o, resolvers, addresses[0].Scheme);
                 }
             })
             .AddInterceptor(() => new CallDeadline(timeout))
@@ -47,13 +49,10 @@ public static class ServiceClients
     /// Client-side balancing over replicas (Grpc.Net.Client's static resolver and round-robin policy): a replica that
     /// stops answering drops out of the picks until it answers again, and a call that found it dead is retried.
     /// </summary>
-    private static void Balance(global::Grpc.Net.Client.GrpcChannelOptions options, IReadOnlyList<Uri> addresses)
+    private static void Balance(global::Grpc.Net.Client.GrpcChannelOptions options, IServiceProvider resolvers, string scheme)
     {
-        var balancing = new ServiceCollection();
-        balancing.AddSingleton<global::Grpc.Net.Client.Balancer.ResolverFactory>(new global::Grpc.Net.Client.Balancer.StaticResolverFactory(
-            _ => addresses.Select(a => new global::Grpc.Net.Client.Balancer.BalancerAddress(a.Host, a.Port)).ToArray()));
-        options.ServiceProvider = balancing.BuildServiceProvider();
-        options.Credentials = addresses[0].Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        options.ServiceProvider = resolvers;
+        options.Credentials = scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
         options.ServiceConfig = new global::Grpc.Net.Client.Configuration.ServiceConfig
         {
             LoadBalancingConfigs = { new global::Grpc.Net.Client.Configuration.RoundRobinConfig() },
@@ -76,6 +75,15 @@ public static class ServiceClients
                 },
             },
         };
+    }
+
+    /// <summary>The static resolver that names the replicas to the channel.</summary>
+    private static ServiceProvider Resolvers(IReadOnlyList<Uri> addresses)
+    {
+        var balancing = new ServiceCollection();
+        balancing.AddSingleton<global::Grpc.Net.Client.Balancer.ResolverFactory>(new global::Grpc.Net.Client.Balancer.StaticResolverFactory(
+            _ => addresses.Select(a => new global::Grpc.Net.Client.Balancer.BalancerAddress(a.Host, a.Port)).ToArray()));
+        return balancing.BuildServiceProvider();
     }
 
     /// <summary>How long a call to another service may take before it is DEADLINE_EXCEEDED (answered 504 by the gateway).</summary>

@@ -17,8 +17,6 @@ namespace Keyward.Gateway.Api;
 /// </summary>
 public static class EdgeRateLimits
 {
-    private const string RetryAfterItem = "keyward.retry-after";
-
     public static WebApplicationBuilder AddEdgeRateLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<EdgeLimitOptions>().Bind(builder.Configuration.GetSection(EdgeLimitOptions.Section))
@@ -94,8 +92,23 @@ public static class EdgeRateLimits
             ? RateLimitPartition.GetTokenBucketLimiter(partition, _ => budget.ToOptions())
             : RateLimitPartition.GetNoLimiter(""));
 
-    private static bool Spends(HttpContext http, EdgeLimit limit) =>
-        http.User.Identity?.IsAuthenticated == true && EdgeLimitClassifier.Classify(http.Request.Method, http.Request.Path.Value ?? "") == limit;
+    private const string LimitItem = "keyward.edge-limit";
+
+    /// <summary>Whether an authenticated request spends <paramref name="limit"/>; the request is classified once, for all the budgets.</summary>
+    private static bool Spends(HttpContext http, EdgeLimit limit)
+    {
+        if (http.User.Identity?.IsAuthenticated != true)
+        {
+            return false;
+        }
+
+        if (!http.Items.TryGetValue(LimitItem, out var classified))
+        {
+            http.Items[LimitItem] = classified = EdgeLimitClassifier.Classify(http.Request.Method, http.Request.Path.Value ?? "");
+        }
+
+        return classified is EdgeLimit spent && spent == limit;
+    }
 
     private static string? User(HttpContext http) =>
         http.User.FindFirst(TenantContext.TenantClaim)?.Value is { } tenant && http.User.FindFirst(TenantContext.SubjectClaim)?.Value is { } user ? $"{tenant}\n{user}" : null;
@@ -113,6 +126,9 @@ public sealed class RefusedTokenBudget(IOptions<EdgeLimitOptions> options) : IRe
     private readonly PartitionedRateLimiter<string> _perSource = PartitionedRateLimiter.Create<string, string>(source =>
         RateLimitPartition.GetTokenBucketLimiter(source, _ => options.Value.RefusedTokensPerSource.ToOptions()));
 
+    // How long one refused token takes to come back: the answer's Retry-After.
+    private readonly TimeSpan _refill = options.Value.RefusedTokensPerSource.ToOptions().ReplenishmentPeriod;
+
     public Task RefusedAsync(HttpContext context, TokenCheck refusal)
     {
         using var _ = _perSource.AttemptAcquire(EdgeRateLimits.Source(context));
@@ -124,8 +140,7 @@ public sealed class RefusedTokenBudget(IOptions<EdgeLimitOptions> options) : IRe
     {
         // The statistics, not a zero-permit lease: a zero-permit probe of a token bucket reports success again a
         // moment after the bucket ran dry (System.Threading.RateLimiting 10), although no token was added.
-        var budget = options.Value.RefusedTokensPerSource.ToOptions();
-        retryAfter = budget.ReplenishmentPeriod;
+        retryAfter = _refill;
         return _perSource.GetStatistics(source) is { CurrentAvailablePermits: < 1 };
     }
 
