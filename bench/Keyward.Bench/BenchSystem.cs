@@ -30,20 +30,33 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <summary>How long a benchmark may warm the services up before it measures (<c>--warmup SECONDS</c>).</summary>
     public TimeSpan MaxWarmup { get; init; } = TimeSpan.FromSeconds(150);
 
-    private Dictionary<string, ServicePorts> _ports = [];
+    /// <summary>Every replica's ports, per service, the first replica first.</summary>
+    private Dictionary<string, IReadOnlyList<ServicePorts>> _ports = [];
     private IDictionary<string, string> _overrides = new Dictionary<string, string>();
 
-    /// <summary>Starts the five services; <paramref name="overrides"/> are settings every one of them gets.</summary>
-    public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup, IDictionary<string, string>? overrides = null)
+    /// <summary>The HTTP port of every gateway replica.</summary>
+    public IReadOnlyList<int> GatewayPorts => _ports["gateway"].Select(p => p.Http).ToList();
+
+    /// <summary>
+    /// Starts the five services; <paramref name="overrides"/> are settings every one of them gets. With
+    /// <paramref name="replicas"/> above 1 each runs that many times (the first as <c>name</c>, the others as
+    /// <c>name@2</c>…), each told every replica of its peers, as <c>scripts/up --replicas N</c> does.
+    /// </summary>
+    public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup, IDictionary<string, string>? overrides = null, int replicas = 1)
     {
         var system = new BenchSystem(stack) { MaxWarmup = maxWarmup, _overrides = overrides ?? new Dictionary<string, string>() };
-        var free = ServiceUnderBench.FreePorts(LocalService.All.Count * 2);
-        system._ports = LocalService.All.Select((s, i) => (s.Name, Ports: new ServicePorts(free[i * 2], free[i * 2 + 1]))).ToDictionary(p => p.Name, p => p.Ports);
+        var free = new Queue<int>(ServiceUnderBench.FreePorts(LocalService.All.Count * replicas * 2));
+        system._ports = LocalService.All.ToDictionary(s => s.Name,
+            s => (IReadOnlyList<ServicePorts>)Enumerable.Range(0, replicas).Select(_ => new ServicePorts(free.Dequeue(), free.Dequeue())).ToList());
         var started = new Dictionary<string, ServiceUnderBench>();
         foreach (var service in LocalService.All)
         {
-            started[service.Name] = await ServiceUnderBench.StartAsync(stack, service.Name, system._ports[service.Name], system._ports, system._overrides);
-            system._services.Add(started[service.Name]);
+            for (var replica = 1; replica <= replicas; replica++)
+            {
+                var name = replica == 1 ? service.Name : $"{service.Name}@{replica}";
+                started[name] = await ServiceUnderBench.StartAsync(stack, service.Name, system._ports[service.Name][replica - 1], system._ports, system._overrides);
+                system._services.Add(started[name]);
+            }
         }
 
         system.Services = started;
@@ -57,13 +70,22 @@ public sealed class BenchSystem : IAsyncDisposable
         await old.DisposeAsync();
         _services.Remove(old);
         await Task.Delay(down);
-        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name], _ports, _overrides);
+        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name][0], _ports, _overrides);
         _services.Add(restarted);
         Services = new Dictionary<string, ServiceUnderBench>(Services) { [name] = restarted };
     }
 
+    /// <summary>Kills one instance (SIGKILL) for good: what a node failure does to a replica.</summary>
+    public async Task KillAsync(string instance)
+    {
+        var victim = Services[instance];
+        await victim.DisposeAsync();
+        _services.Remove(victim);
+    }
+
     /// <summary>A client of the gateway that sends each request's own token (one connection pool for many users).</summary>
-    public HttpClient Anonymous() => new() { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient Anonymous(int gatewayPort = 0) =>
+        new() { BaseAddress = new Uri($"http://127.0.0.1:{(gatewayPort == 0 ? Gateway.HttpPort : gatewayPort)}"), Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Waits until every service's audit outbox is empty, so that a measurement does not pay for an earlier backlog.</summary>
     public async Task WaitForOutboxesAsync()

@@ -37,7 +37,12 @@ public sealed class ServiceUnderBench : IAsyncDisposable
     }
 
     /// <summary>Starts one service of a system whose ports are <paramref name="peers"/>, wired as tools/Keyward.LocalServices defines.</summary>
-    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, ServicePorts> peers,
+    public static Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, ServicePorts> peers,
+        IDictionary<string, string>? overrides = null) =>
+        StartAsync(stack, name, ports, peers.ToDictionary(p => p.Key, p => (IReadOnlyList<ServicePorts>)[p.Value]), overrides);
+
+    /// <summary>The same, told every replica of each peer.</summary>
+    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, IReadOnlyList<ServicePorts>> peers,
         IDictionary<string, string>? overrides = null)
     {
         var service = LocalService.Named(name);

@@ -26,7 +26,12 @@ public static class ServiceIdentity
 public static class ServiceEnvironment
 {
     public static IReadOnlyList<KeyValuePair<string, string>> For(StackValues stack, StackPurpose purpose, string service, ServicePorts ports,
-        IReadOnlyDictionary<string, ServicePorts> peers)
+        IReadOnlyDictionary<string, ServicePorts> peers) =>
+        For(stack, purpose, service, ports, peers.ToDictionary(p => p.Key, p => (IReadOnlyList<ServicePorts>)[p.Value]));
+
+    /// <summary>The same, with every replica of each peer (<c>Keyward:Services:&lt;peer&gt;</c> lists them, ';'-separated).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> For(StackValues stack, StackPurpose purpose, string service, ServicePorts ports,
+        IReadOnlyDictionary<string, IReadOnlyList<ServicePorts>> peers)
     {
         var suffix = purpose switch { StackPurpose.Test => "_TEST", StackPurpose.Bench => "_BENCH", _ => "" };
         var environment = new List<KeyValuePair<string, string>>
@@ -46,7 +51,8 @@ public static class ServiceEnvironment
             environment.AddRange(WideBudgets(service));
         }
 
-        environment.AddRange(peers.Where(p => p.Key != "gateway").Select(p => KeyValuePair.Create($"Keyward__Services__{p.Key}", $"http://127.0.0.1:{p.Value.Grpc}")));
+        environment.AddRange(peers.Where(p => p.Key != "gateway").Select(p =>
+            KeyValuePair.Create($"Keyward__Services__{p.Key}", string.Join(';', p.Value.Select(r => $"http://127.0.0.1:{r.Grpc}")))));
         if (purpose != StackPurpose.Test)
         {
             var tenant = stack["KEYWARD_DEV_TENANT"] ?? "dev";

@@ -24,6 +24,7 @@ public abstract class DrillLoad : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<(string Subject, DateTime At)> _acknowledged = new();
     private readonly ConcurrentDictionary<int, int> _statuses = new();
+    private readonly ConcurrentQueue<DateTime> _failedAt = new();
     private readonly List<Task> _workers = [];
     private long _sent;
 
@@ -37,38 +38,62 @@ public abstract class DrillLoad : IAsyncDisposable
             var worker = w;
             _workers.Add(Task.Run(async () =>
             {
-                using var http = system.Anonymous();
+                // One client per gateway replica, taken in turn, as a load balancer in front of them would.
+                var gateways = system.GatewayPorts.Select(system.Anonymous).ToList();
                 for (var i = 0; !_stop.IsCancellationRequested; i++)
                 {
                     var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     var subject = $"{prefix}-{worker}-{i}";
-                    using var request = Request(system, subject);
                     Interlocked.Increment(ref _sent);
-                    int status;
-                    try
-                    {
-                        using var response = await http.SendAsync(request);
-                        status = (int)response.StatusCode;
-                    }
-                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                    {
-                        status = 0;
-                    }
-
+                    var status = await SendAsync(system, subject, gateways, i);
                     _statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
                     if (status is >= 200 and < 300)
                     {
                         _acknowledged.Enqueue((subject, DateTime.UtcNow));
                     }
+                    else
+                    {
+                        _failedAt.Enqueue(DateTime.UtcNow);
+                    }
+
                     var rest = interval - System.Diagnostics.Stopwatch.GetElapsedTime(started);
                     if (rest > TimeSpan.Zero)
                     {
                         await Task.Delay(rest);
                     }
                 }
+
+                gateways.ForEach(g => g.Dispose());
             }));
         }
     }
+
+    /// <summary>
+    /// One request; its status, or 0 for no answer. A gateway that refuses the connection is passed over for the next
+    /// one (the request never left, so sending it again is safe), as a balancer does; an answer lost mid-way is not retried.
+    /// </summary>
+    private async Task<int> SendAsync(BenchSystem system, string subject, List<HttpClient> gateways, int turn)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = Request(system, subject);
+            try
+            {
+                using var response = await gateways[(turn + attempt) % gateways.Count].SendAsync(request);
+                return (int)response.StatusCode;
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError && attempt + 1 < gateways.Count)
+            {
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>How long after <paramref name="since"/> the last answer other than 2xx came (zero if none did).</summary>
+    public TimeSpan LastFailureAfter(DateTime since) => _failedAt.Where(f => f >= since).Select(f => f - since).DefaultIfEmpty(TimeSpan.Zero).Max();
 
     protected abstract HttpRequestMessage Request(BenchSystem system, string subject);
 

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Keyward.Audit.Core;
 using Keyward.AuditTrail;
+using Keyward.Common.Storage;
 using Keyward.Transparency;
 using Npgsql;
 using NpgsqlTypes;
@@ -162,6 +163,10 @@ public sealed class LogStore(NpgsqlDataSource dataSource) : ILogReader, ICosigna
                                                where w.tenant_id = c.tenant_id and w.log = c.log and w.size = c.size), ''), c.signed_at
             from audit.log_checkpoints c where c.tenant_id = @p0 and c.log = @p1 {(size is null ? "" : "and c.size = @p2")} order by c.size desc limit 1
             """, ct, size is null ? [tenantId, log] : [tenantId, log, size.Value])).FirstOrDefault();
+
+    /// <summary>One replica at a time signs a log's head (separate from the append lock: appends go on meanwhile).</summary>
+    public Task<AdvisoryTurn> SigningTurnAsync(string tenantId, string log, CancellationToken ct) =>
+        AdvisoryTurn.TakeAsync(dataSource.CreateConnection(), $"keyward-checkpoint/{tenantId}/{log}", ct);
 
     public async Task AddCheckpointAsync(string tenantId, string log, long size, string note, CancellationToken ct)
     {

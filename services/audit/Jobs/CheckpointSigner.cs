@@ -15,7 +15,7 @@ namespace Keyward.Audit.Jobs;
 /// Has each log's new head signed by the tenant's HSM log key (through the CA) as soon as it is integrated: the
 /// consumer pokes the log after its commit, pokes for one log coalesce while a signature is under way, so the
 /// unsigned tail is what arrived during one CA round trip. The request carries a consistency proof from the last
-/// signed head; the CA refuses a tree that does not extend it. A CA that is away only delays the checkpoint.
+/// signed head; the CA refuses a tree that does not extend it. Replicas take turns per log. A CA that is away only delays the checkpoint.
 /// </summary>
 public sealed class CheckpointSigner(LogStore store, CaClient ca, ServiceTokens tokens, TransparencyOptions transparency, TimeProvider clock, ILogger<CheckpointSigner> logger)
     : BackgroundService
@@ -96,6 +96,8 @@ public sealed class CheckpointSigner(LogStore store, CaClient ca, ServiceTokens 
 
     public async Task SignAsync(string tenantId, string log, CancellationToken ct)
     {
+        // Replicas sign one log in turn: the head and the last checkpoint read below include what the one before stored.
+        await using var turn = await store.SigningTurnAsync(tenantId, log, ct);
         var head = await store.HeadAsync(tenantId, log, ct);
         var last = await store.LastCheckpointAsync(tenantId, log, ct);
         if (head is null || last is not null && last.Size >= head.Size)

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Keyward.Common.Storage;
 using Keyward.Common.Telemetry;
 using Marten;
 using MassTransit;
@@ -35,7 +36,9 @@ public sealed class OutboxRelayOptions
 /// timeout, then deletes the batch: the outbox is a queue, and the audit chain is the durable record. Keeping
 /// sent rows made every poll scan all of them (measured: 35k kept rows made PostgreSQL the main CPU consumer
 /// of certificate issuance). While RabbitMQ is away it backs off and tries again; nothing is lost, and the
-/// audit service ignores a message it has already chained (a crash between publish and delete).
+/// audit service ignores a message it has already chained (a crash between publish and delete). Replicas of a
+/// service share one outbox: a pass holds a transaction-scoped advisory lock on it, so two relays take turns
+/// instead of publishing the same rows twice, and a relay that dies mid-pass lets the other go on at once.
 /// </summary>
 public sealed class AuditOutboxRelay(
     IDocumentStore store,
@@ -83,6 +86,8 @@ public sealed class AuditOutboxRelay(
     /// <summary>Publishes one batch; returns how many events went out.</summary>
     public async Task<int> RelayOnceAsync(CancellationToken cancellationToken)
     {
+        await using var turn = await AdvisoryTurn.TakeAsync(store.Storage.Database.CreateConnection(),
+            $"keyward-audit-outbox/{store.Options.DatabaseSchemaName}", cancellationToken);
         IReadOnlyList<AuditOutboxMessage> batch;
         await using (var query = store.QuerySession())
         {

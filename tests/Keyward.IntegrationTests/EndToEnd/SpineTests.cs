@@ -135,7 +135,7 @@ public sealed class SpineTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.StartsWith(message, body.GetProperty("message").GetString());
         Assert.Contains("Bearer", response.Headers.WwwAuthenticate.ToString());
-        await AssertNeverLoggedAsync(system.Service("keyserver"), marker);
+        await AssertNeverLoggedAsync(system.Replicas("keyserver"), marker);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class SpineTests(KeywardSystem system)
         using var response = await http.GetAsync($"/v1/keys/{marker}");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        await WaitForLogAsync(system.Service("keyserver"), marker);
+        await WaitForLogAsync(system.Replicas("keyserver"), marker);
     }
 
     [Theory]
@@ -212,20 +212,23 @@ public sealed class SpineTests(KeywardSystem system)
         return $"{parts[0]}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(JsonSerializer.Serialize(forged))}.{parts[2]}";
     }
 
-    private static async Task WaitForLogAsync(ServiceProcess service, string marker)
+    /// <summary>What every replica of a service logged (a request goes to any one of them).</summary>
+    private static string Logs(IEnumerable<ServiceProcess> replicas) => string.Concat(replicas.Select(r => r.ReadLog()));
+
+    private static async Task WaitForLogAsync(IReadOnlyList<ServiceProcess> replicas, string marker)
     {
-        for (var i = 0; i < 40 && !service.ReadLog().Contains(marker); i++)
+        for (var i = 0; i < 40 && !Logs(replicas).Contains(marker); i++)
         {
             await Task.Delay(100);
         }
 
-        Assert.Contains(marker, service.ReadLog());
+        Assert.Contains(marker, Logs(replicas));
     }
 
-    private static async Task AssertNeverLoggedAsync(ServiceProcess service, string marker)
+    private static async Task AssertNeverLoggedAsync(IReadOnlyList<ServiceProcess> replicas, string marker)
     {
         // Request logs are written when a response completes; give a stray request time to show up.
         await Task.Delay(300);
-        Assert.DoesNotContain(marker, service.ReadLog());
+        Assert.DoesNotContain(marker, Logs(replicas));
     }
 }

@@ -8,11 +8,19 @@ namespace Keyward.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The whole system for end-to-end tests: the five services started as processes on free loopback
-/// ports against the real stack (its test database, test virtual host and test HSM token).
+/// ports against the real stack (its test database, test virtual host and test HSM token). With
+/// <c>KEYWARD_TEST_REPLICAS=N</c> every service runs N times, each told every replica of its peers, as
+/// <c>scripts/up --replicas N</c> runs them; the tests talk to the first gateway.
 /// </summary>
 public sealed class KeywardSystem : IAsyncLifetime
 {
+    public const string ReplicasVariable = "KEYWARD_TEST_REPLICAS";
+
+    /// <summary>Every running instance: the first of each service under its name, the others as name@2, name@3.</summary>
     private readonly Dictionary<string, ServiceProcess> _processes = new();
+
+    /// <summary>How many instances of each service run (1 unless <see cref="ReplicasVariable"/> says more).</summary>
+    public int ReplicaCount { get; } = int.TryParse(Environment.GetEnvironmentVariable(ReplicasVariable), out var n) ? Math.Clamp(n, 1, 4) : 1;
 
     public StackSettings Stack { get; private set; } = null!;
 
@@ -22,9 +30,16 @@ public sealed class KeywardSystem : IAsyncLifetime
 
     public ServiceProcess Service(string name) => _processes[name];
 
+    /// <summary>Every running instance of one service (its logs, when a test must see what any replica saw).</summary>
+    public IReadOnlyList<ServiceProcess> Replicas(string name) =>
+        Enumerable.Range(1, ReplicaCount).Select(i => _processes[InstanceName(name, i)]).ToList();
+
     public IEnumerable<ServiceProcess> All => _processes.Values;
 
-    private Dictionary<string, ServicePorts> _ports = [];
+    /// <summary>The ports of every replica of every service, the first replica first.</summary>
+    private Dictionary<string, IReadOnlyList<ServicePorts>> _ports = [];
+
+    private static string InstanceName(string name, int replica) => replica == 1 ? name : $"{name}@{replica}";
 
     /// <summary>
     /// What one service starts with on the given ports: the local stack's wiring for the tests (the one definition in
@@ -33,7 +48,7 @@ public sealed class KeywardSystem : IAsyncLifetime
     /// </summary>
     public IEnumerable<KeyValuePair<string, string>> EnvironmentOf(string name, ServicePorts? ports = null)
     {
-        var environment = ServiceEnvironment.For(Stack.Values, StackPurpose.Test, name, ports ?? _ports[name], _ports)
+        var environment = ServiceEnvironment.For(Stack.Values, StackPurpose.Test, name, ports ?? _ports[name][0], _ports)
             .Concat(Tenants.Configuration())
             // Refused tokens are folded per source every 2 seconds (a minute in production), so tests see their rows soon.
             .Append(new("Keyward__Gateway__RefusedTokens__Window", "00:00:02"))
@@ -52,7 +67,7 @@ public sealed class KeywardSystem : IAsyncLifetime
             Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", instanceName));
     }
 
-    /// <summary>Kills a service (SIGKILL, no shutdown) and starts it again on the same ports.</summary>
+    /// <summary>Kills a service (its first replica: SIGKILL, no shutdown) and starts it again on the same ports.</summary>
     public async Task<ServiceProcess> RestartAsync(string name, Func<Task>? whileDown = null)
     {
         var old = _processes[name];
@@ -62,7 +77,7 @@ public sealed class KeywardSystem : IAsyncLifetime
             await whileDown();
         }
 
-        var restarted = ServiceProcess.Start(Stack.RepositoryRoot, LocalService.Named(name), _ports[name], EnvironmentOf(name),
+        var restarted = ServiceProcess.Start(Stack.RepositoryRoot, LocalService.Named(name), _ports[name][0], EnvironmentOf(name),
             Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests", $"{name}-restarted"));
         _processes[name] = restarted;
         await WaitUntilReadyAsync(restarted);
@@ -75,12 +90,18 @@ public sealed class KeywardSystem : IAsyncLifetime
     {
         Stack = await StackSettings.LoadAsync();
         Tenants = new TestTenants(Stack);
-        var free = FreePorts(LocalService.All.Count * 2);
-        _ports = LocalService.All.Select((s, i) => (s.Name, Ports: new ServicePorts(free[i * 2], free[i * 2 + 1]))).ToDictionary(p => p.Name, p => p.Ports);
+        var free = new Queue<int>(FreePorts(LocalService.All.Count * ReplicaCount * 2));
+        _ports = LocalService.All.ToDictionary(s => s.Name,
+            s => (IReadOnlyList<ServicePorts>)Enumerable.Range(0, ReplicaCount).Select(_ => new ServicePorts(free.Dequeue(), free.Dequeue())).ToList());
         var logDirectory = Path.Combine(Stack.RepositoryRoot, ".stack", "logs", "tests");
         foreach (var service in LocalService.All)
         {
-            _processes[service.Name] = ServiceProcess.Start(Stack.RepositoryRoot, service, _ports[service.Name], EnvironmentOf(service.Name), logDirectory);
+            for (var replica = 1; replica <= ReplicaCount; replica++)
+            {
+                var ports = _ports[service.Name][replica - 1];
+                _processes[InstanceName(service.Name, replica)] = ServiceProcess.Start(Stack.RepositoryRoot, service, ports, EnvironmentOf(service.Name, ports),
+                    replica == 1 ? logDirectory : Path.Combine(logDirectory, $"replica-{replica}"));
+            }
         }
 
         await Task.WhenAll(_processes.Values.Select(p => WaitUntilReadyAsync(p, TimeSpan.FromSeconds(90))));

@@ -19,13 +19,16 @@ public sealed class StaleLockRollbackTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.OK, (await owner.UpdateAsync(id, abandoned, E2eeFolders.Metadata(user, "half-written"))).Status);
         Assert.Equal(HttpStatusCode.Locked, (await owner.LockAsync(id, 2)).Status);
 
-        // A second metadata instance with a short TTL does the sweeping (the fixture's one keeps the 24 h default).
-        await using var sweeper = system.StartExtra("metadata", "metadata-sweeper", new Dictionary<string, string>
+        // Two more metadata instances with a short TTL do the sweeping side by side, as replicas do (the fixture's keep
+        // the 24 h default): the lock is rolled back once, not twice.
+        var shortTtl = new Dictionary<string, string>
         {
             ["Keyward__Metadata__StaleLocks__Ttl"] = "00:00:02",
             ["Keyward__Metadata__StaleLocks__Interval"] = "00:00:00.500",
-        });
-        await KeywardSystem.WaitUntilReadyAsync(sweeper);
+        };
+        await using var sweeper = system.StartExtra("metadata", "metadata-sweeper", shortTtl);
+        await using var secondSweeper = system.StartExtra("metadata", "metadata-sweeper-2", shortTtl);
+        await Task.WhenAll(KeywardSystem.WaitUntilReadyAsync(sweeper), KeywardSystem.WaitUntilReadyAsync(secondSweeper));
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         OcsReply relock;
@@ -41,7 +44,10 @@ public sealed class StaleLockRollbackTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.Forbidden, (await owner.UnlockAsync(id, abandoned)).Status);
         Assert.Equal(HttpStatusCode.OK, (await owner.UnlockAsync(id, token)).Status);
 
-        var expired = await AuditTrailClient.For(system, TestTenants.TenantA).WaitForAsync($"actionPrefix=metadata.lock.expired&targetId={id}", 1);
+        var auditor = AuditTrailClient.For(system, TestTenants.TenantA);
+        await auditor.WaitForAsync($"actionPrefix=metadata.lock.expired&targetId={id}", 1);
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // both sweepers have looked again since, and the audit trail has caught up
+        var expired = await auditor.QueryAsync($"actionPrefix=metadata.lock.expired&targetId={id}");
         Assert.Single(expired);
         Assert.Equal($"system:metadata", expired[0].GetProperty("actor").GetString());
     }
