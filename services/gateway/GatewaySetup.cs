@@ -28,6 +28,7 @@ public static class GatewaySetup
         builder.Services.AddSingleton<IRefusedTokenObserver, RefusalAudit>();
         builder.Services.AddHostedService<RefusalAuditFlusher>();
         builder.AddEdgeRateLimits();
+        FrontDoor.AddFrontDoor(builder);
         builder.AddKeywardGrpcClient<Keyserver.V1.Keyserver.KeyserverClient>("keyserver");
         builder.AddKeywardGrpcClient<CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient>("certificate-authority");
         builder.AddKeywardGrpcClient<Metadata.V1.MetadataService.MetadataServiceClient>("metadata")

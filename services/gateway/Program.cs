@@ -9,6 +9,11 @@ builder.AddGateway();
 var app = builder.Build();
 // The gateway's own gRPC health service (the readiness of everything behind it) is for token holders.
 app.UseServiceDefaults(requireAuthForGrpcHealth: true,
-    beforeAuthentication: EdgeRateLimits.UseRefusedTokenBudget, afterAuthentication: EdgeRateLimits.UseEdgeBudgets);
+    beforeAuthentication: app =>
+    {
+        FrontDoor.Use(app);
+        EdgeRateLimits.UseRefusedTokenBudget(app);
+    },
+    afterAuthentication: EdgeRateLimits.UseEdgeBudgets);
 app.MapGateway();
 await app.RunKeywardAsync();

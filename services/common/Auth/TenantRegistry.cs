@@ -80,7 +80,7 @@ public sealed class TenantRegistry
         }
     }
 
-    private static string KeyId(byte[] spki) => Convert.ToHexStringLower(SHA256.HashData(spki));
+    public static string KeyId(byte[] spki) => Convert.ToHexStringLower(SHA256.HashData(spki));
 }
 
 public sealed record RegisteredTenant(string TenantId, string Issuer, IReadOnlyList<SecurityKey> SigningKeys);

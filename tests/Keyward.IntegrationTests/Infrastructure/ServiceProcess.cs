@@ -35,14 +35,24 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     /// <summary>Starts the service from its build output with <paramref name="environment"/> (which includes its ports).</summary>
     public static ServiceProcess Start(string repositoryRoot, LocalService service, ServicePorts ports,
         IEnumerable<KeyValuePair<string, string>> environment, string logDirectory)
     {
-        var name = service.Name;
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-        var directory = service.BuildDirectory(repositoryRoot, configuration);
-        var dll = service.Dll(repositoryRoot, configuration);
+        var configuration = BuildConfiguration;
+        return Start(service.Name, service.BuildDirectory(repositoryRoot, configuration), service.Dll(repositoryRoot, configuration), ports, environment, logDirectory);
+    }
+
+    /// <summary>The configuration the tests were built in (bin/&lt;Configuration&gt;/net10.0), which every program they start shares.</summary>
+    public static string BuildConfiguration => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+
+    /// <summary>Starts any program of this repository from its build output.</summary>
+    public static ServiceProcess Start(string name, string directory, string dll, ServicePorts ports,
+        IEnumerable<KeyValuePair<string, string>> environment, string logDirectory)
+    {
+        var configuration = BuildConfiguration;
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is not built: run `dotnet build Services.sln -c {configuration}`.");

@@ -22,7 +22,18 @@ public sealed class TestTenants
     /// <summary>A tenant whose audit log one test rewinds for good (after it, the CA refuses to sign that log).</summary>
     public const string TenantE = "tenant-e";
 
+    /// <summary>
+    /// A tenant whose users come through its Nextcloud instance (the stand-in) and the gateway's front door: besides its
+    /// operator key it trusts the front door's delegation key (<see cref="DelegationKeyPem"/>).
+    /// </summary>
+    public const string TenantF = "tenant-f";
+
     private readonly Dictionary<string, (string Issuer, SigningCredentials Credentials, string PublicKeyPem)> _tenants = new();
+
+    private readonly ECDsa _delegationKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>The private key a front-door gateway of <see cref="TenantF"/> signs its callers' tokens with.</summary>
+    public string DelegationKeyPem => _delegationKey.ExportPkcs8PrivateKeyPem();
 
     public TestTenants(StackSettings stack)
     {
@@ -30,7 +41,7 @@ public sealed class TestTenants
         var devKey = RSA.Create();
         devKey.ImportFromPem(File.ReadAllText(stack.DevJwtPrivateKey));
         _tenants[stack.DevTenant] = (stack.DevIssuer, new SigningCredentials(new RsaSecurityKey(devKey), SecurityAlgorithms.RsaSha256), File.ReadAllText(stack.DevJwtPublicKey));
-        foreach (var id in new[] { TenantA, TenantB, TenantC, TenantD, TenantE })
+        foreach (var id in new[] { TenantA, TenantB, TenantC, TenantD, TenantE, TenantF })
         {
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             _tenants[id] = ($"https://{id}.test", new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), key.ExportSubjectPublicKeyInfoPem());
@@ -66,7 +77,8 @@ public sealed class TestTenants
     {
         KeyValuePair.Create($"Keyward__Tenants__{t.Key}__Issuer", t.Value.Issuer),
         KeyValuePair.Create($"Keyward__Tenants__{t.Key}__SigningKeys__0", t.Value.PublicKeyPem),
-    }).Append(KeyValuePair.Create("Keyward__ServiceIdentity__SigningKeys__0", _serviceKey.ExportSubjectPublicKeyInfoPem()));
+    }).Append(KeyValuePair.Create($"Keyward__Tenants__{TenantF}__SigningKeys__1", _delegationKey.ExportSubjectPublicKeyInfoPem()))
+      .Append(KeyValuePair.Create("Keyward__ServiceIdentity__SigningKeys__0", _serviceKey.ExportSubjectPublicKeyInfoPem()));
 
     public string Token(string user, string roles = "user", string? tenant = null, TimeSpan? lifetime = null)
     {

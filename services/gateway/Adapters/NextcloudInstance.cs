@@ -1,0 +1,78 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Keyward.Gateway.Core;
+
+namespace Keyward.Gateway.Adapters;
+
+public enum WhoIsOutcome
+{
+    Known,
+    Refused,
+    Unreachable,
+}
+
+public sealed record WhoIsAnswer(WhoIsOutcome Outcome, string? UserId = null, string? Problem = null);
+
+/// <summary>
+/// What the gateway asks a tenant's Nextcloud instance, with the caller's own credentials: who they are
+/// (<c>cloud/user</c>, reference §7a: the user id is <c>data.id</c>, the DAV uid) and its capabilities.
+/// </summary>
+public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<NextcloudInstance> logger)
+{
+    public const string ClientName = "nextcloud";
+
+    /// <summary>The request headers that carry a caller's credentials to the instance.</summary>
+    public static readonly string[] CredentialHeaders = ["Authorization", "Cookie", "requesttoken"];
+
+    public async Task<WhoIsAnswer> WhoIsAsync(FrontDoorTenant tenant, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        var (status, data, problem) = await GetOcsAsync(tenant, "ocs/v2.php/cloud/user", headers, cancellationToken);
+        return status switch
+        {
+            HttpStatusCode.OK when data?["id"]?.GetValueKind() == System.Text.Json.JsonValueKind.String && data["id"]!.GetValue<string>().Length > 0
+                => new WhoIsAnswer(WhoIsOutcome.Known, data["id"]!.GetValue<string>()),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new WhoIsAnswer(WhoIsOutcome.Refused),
+            _ => new WhoIsAnswer(WhoIsOutcome.Unreachable, Problem: problem ?? $"the instance answered cloud/user with {(int?)status} and no user id"),
+        };
+    }
+
+    /// <summary>The instance's <c>ocs.data</c> of cloud/capabilities for this caller, or null when it cannot be had.</summary>
+    public async Task<JsonObject?> CapabilitiesAsync(FrontDoorTenant tenant, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        var (status, data, _) = await GetOcsAsync(tenant, "ocs/v2.php/cloud/capabilities", headers, cancellationToken);
+        return status == HttpStatusCode.OK ? data : null;
+    }
+
+    private async Task<(HttpStatusCode? Status, JsonObject? Data, string? Problem)> GetOcsAsync(FrontDoorTenant tenant, string path, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(tenant.BaseUrl, path + "?format=json"));
+        request.Headers.TryAddWithoutValidation("OCS-APIRequest", "true");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        foreach (var name in CredentialHeaders)
+        {
+            if (headers.TryGetValue(name, out var value) && value.Count > 0)
+            {
+                request.Headers.TryAddWithoutValidation(name, value.ToString());
+            }
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (response.StatusCode, null, null);
+            }
+
+            var body = JsonNode.Parse(await response.Content.ReadAsStreamAsync(timeout.Token));
+            return (response.StatusCode, body?["ocs"]?["data"] as JsonObject, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("The Nextcloud instance of tenant {TenantId} did not answer {Path}: {Reason}", tenant.TenantId, path, e.Message);
+            return (null, null, e is OperationCanceledException ? "the instance did not answer in time" : "the instance could not be reached");
+        }
+    }
+}
