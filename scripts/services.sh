@@ -19,6 +19,7 @@ service_env() {
   done
   dotnet "$ROOT/tools/Keyward.LocalServices/bin/$CONFIGURATION/net10.0/keyward-local-services.dll" env "$name" "${KEYWARD_PURPOSE:-dev}" "${ports[@]}" \
     || die "could not make the environment of $name"
+  if [ "$name" = gateway ] && [ "${KEYWARD_FRONTDOOR:-0}" = 1 ]; then frontdoor_env; fi
   if [ "$REPLICAS" -gt 1 ]; then
     for peer in "${SERVICES[@]}"; do
       [ "$peer" = gateway ] && continue
@@ -30,6 +31,35 @@ service_env() {
 }
 
 service_dir() { echo "$ROOT/services/$1/bin/$CONFIGURATION/net10.0"; }
+
+# The local Nextcloud stand-in of scripts/up --frontdoor, and the gateway settings that put the front door before it.
+STANDIN_PORT="${KEYWARD_STANDIN_PORT:-18090}"
+STANDIN_USER=alice
+frontdoor_env() {
+  echo "Keyward__Tenants__${KEYWARD_DEV_TENANT:-dev}__Nextcloud__BaseUrl=http://127.0.0.1:$STANDIN_PORT"
+  echo "Keyward__Tenants__${KEYWARD_DEV_TENANT:-dev}__Nextcloud__Hosts__0=localhost"
+  echo "Keyward__Tenants__${KEYWARD_DEV_TENANT:-dev}__Nextcloud__DelegationKeyFile=$KEYWARD_DEV_DELEGATION_KEY"
+}
+
+start_standin() {
+  local pidfile="$STACK/pids/nextcloud-standin.pid" dir="$ROOT/tests/Keyward.NextcloudStandIn/bin/$CONFIGURATION/net10.0"
+  if alive "$pidfile"; then say "nextcloud stand-in already running (pid $(cat "$pidfile"))"; return 0; fi
+  [ -f "$dir/keyward-nextcloud-standin.dll" ] || die "the Nextcloud stand-in is not built ($dir)"
+  mkdir -p "$STACK/frontdoor"
+  [ -s "$STACK/frontdoor/app-password" ] || { openssl rand -hex 16 >"$STACK/frontdoor/app-password"; chmod 600 "$STACK/frontdoor/app-password"; }
+  (cd "$dir" && exec env Urls="http://127.0.0.1:$STANDIN_PORT" StandIn__DataDirectory="$STACK/frontdoor/files" \
+    StandIn__Users__0__Login="$STANDIN_USER" StandIn__Users__0__DisplayName="Alice" \
+    StandIn__Users__0__AppPasswords__0="$(cat "$STACK/frontdoor/app-password")" \
+    dotnet keyward-nextcloud-standin.dll >>"$STACK/logs/nextcloud-standin.log" 2>&1) &
+  echo $! >"$pidfile"
+  local deadline=$((SECONDS + 60))
+  until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$STANDIN_PORT/status.php"; do
+    alive "$pidfile" || { tail -20 "$STACK/logs/nextcloud-standin.log" >&2; die "the Nextcloud stand-in exited"; }
+    [ $SECONDS -lt $deadline ] || die "the Nextcloud stand-in did not start"
+    sleep 0.3
+  done
+  say "nextcloud stand-in ready (http :$STANDIN_PORT; not a real Nextcloud)"
+}
 
 start_service() {
   local name="$1" instance="${2:-1}" dir label
@@ -49,6 +79,10 @@ ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(instance_http "
 
 stop_services() {
   local name pidfile
+  if [ -e "$STACK/pids/nextcloud-standin.pid" ]; then
+    alive "$STACK/pids/nextcloud-standin.pid" && { stop_pid "$STACK/pids/nextcloud-standin.pid" 15; say "nextcloud stand-in stopped"; }
+    rm -f "$STACK/pids/nextcloud-standin.pid"
+  fi
   for name in gateway audit metadata keyserver certificate-authority; do
     for pidfile in "$STACK/pids/$name.pid" "$STACK/pids/$name@"*.pid; do
       [ -e "$pidfile" ] || continue

@@ -130,6 +130,7 @@ public sealed class BenchSystem : IAsyncDisposable
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(user));
         http.DefaultRequestHeaders.Add("X-E2EE-SUPPORTED", "true");
         http.DefaultRequestHeaders.Add("OCS-APIRequest", "true");
+        http.DefaultRequestHeaders.Accept.ParseAdd("application/json");
         return http;
     }
 

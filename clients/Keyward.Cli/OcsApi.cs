@@ -23,6 +23,7 @@ public sealed class OcsApi : IDisposable
         _http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         _http.DefaultRequestHeaders.Add("OCS-APIRequest", "true");
+        _http.DefaultRequestHeaders.Accept.ParseAdd("application/json"); // OCS answers XML unless asked for JSON
         _http.DefaultRequestHeaders.Add("X-E2EE-SUPPORTED", "true");
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("keyward-cli/0.1");
         UserId = SubjectOf(token);

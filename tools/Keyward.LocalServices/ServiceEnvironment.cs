@@ -58,6 +58,11 @@ public static class ServiceEnvironment
             var tenant = stack["KEYWARD_DEV_TENANT"] ?? "dev";
             environment.Add(new($"Keyward__Tenants__{tenant}__Issuer", stack.Required("KEYWARD_DEV_ISSUER")));
             environment.Add(new($"Keyward__Tenants__{tenant}__SigningKeyFiles__0", stack.Required("KEYWARD_DEV_JWT_PUBLIC_KEY")));
+            if (stack["KEYWARD_DEV_DELEGATION_PUBLIC_KEY"] is { } delegation)
+            {
+                // The front door's tokens (scripts/up --frontdoor); a stack made before the front door has no such key.
+                environment.Add(new($"Keyward__Tenants__{tenant}__SigningKeyFiles__1", delegation));
+            }
             environment.Add(new("Keyward__ServiceIdentity__SigningKeyFiles__0", stack.Required("KEYWARD_SERVICE_PUBLIC_KEY")));
             if (ServiceIdentity.Mints(service))
             {

@@ -159,6 +159,7 @@ public sealed class PrivateKeyStores : DrillLoad
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", system.Token(user));
         request.Headers.Add("X-E2EE-SUPPORTED", "true");
         request.Headers.Add("OCS-APIRequest", "true");
+        request.Headers.Accept.ParseAdd("application/json");
         return request;
     }
 }

@@ -4,7 +4,7 @@ using Keyward.Gateway.Core;
 
 namespace Keyward.Gateway.Api;
 
-/// <summary>An OCS answer written as JSON in the envelope of its flavor.</summary>
+/// <summary>An OCS answer in the envelope of its flavor, as JSON or XML (whichever the caller asked for, as Nextcloud).</summary>
 public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer) : IResult
 {
     // Keeps '+', '/' and '<' of Base64 and PEM readable; the body is JSON, never HTML.
@@ -23,6 +23,12 @@ public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer) : IResult
 
         var (status, body) = OcsEnvelope.Render(flavor, answer);
         httpContext.Response.StatusCode = status;
+        if (!OcsEnvelope.WantsJson(httpContext.Request.Query["format"], httpContext.Request.Headers.Accept))
+        {
+            httpContext.Response.ContentType = "application/xml; charset=utf-8";
+            return httpContext.Response.WriteAsync(OcsEnvelope.RenderXml(body));
+        }
+
         httpContext.Response.ContentType = "application/json; charset=utf-8";
         return httpContext.Response.WriteAsync(body.ToJsonString(Json));
     }

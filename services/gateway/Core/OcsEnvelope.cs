@@ -1,4 +1,7 @@
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Xml;
 
 namespace Keyward.Gateway.Core;
 
@@ -57,5 +60,82 @@ public static class OcsEnvelope
         var body = new JsonObject { ["ocs"] = new JsonObject { ["meta"] = meta, ["data"] = answer.Data?.DeepClone() ?? new JsonArray() } };
         var httpStatus = answer.Status == Unauthorised ? 401 : flavor == OcsFlavor.V2 ? answer.Status : 200;
         return (httpStatus, body);
+    }
+
+    /// <summary>
+    /// Which of the two bodies the caller asked for, as Nextcloud decides it: the <c>format</c> parameter, else the first
+    /// <c>Accept</c> entry whose subtype is json or xml, else XML.
+    /// </summary>
+    public static bool WantsJson(string? format, string? accept)
+    {
+        if (!string.IsNullOrEmpty(format))
+        {
+            return format.Equals("json", StringComparison.OrdinalIgnoreCase);
+        }
+
+        foreach (var entry in (accept ?? "").Split(','))
+        {
+            var slash = entry.IndexOf('/');
+            var subtype = slash < 0 ? "" : entry[(slash + 1)..].Split(';')[0].Trim();
+            if (subtype.Equals("json", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            if (subtype.Equals("xml", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The envelope as XML, by Nextcloud's rule for turning its arrays into elements: a key becomes an element, a list
+    /// item an <c>element</c>, true "1", false and null empty. A key that is no XML name (a user id such as
+    /// <c>alice@example.org</c> in public-keys) is written with <see cref="XmlConvert.EncodeLocalName"/>.
+    /// </summary>
+    public static string RenderXml(JsonObject body)
+    {
+        var text = new StringBuilder();
+        using (var xml = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, IndentChars = " ", OmitXmlDeclaration = true }))
+        {
+            Write(xml, "ocs", body["ocs"]);
+        }
+
+        return "<?xml version=\"1.0\"?>\n" + text + "\n";
+    }
+
+    private static void Write(XmlWriter xml, string name, JsonNode? value)
+    {
+        xml.WriteStartElement(XmlConvert.EncodeLocalName(name));
+        switch (value)
+        {
+            case JsonObject map:
+                foreach (var (key, child) in map)
+                {
+                    Write(xml, key, child);
+                }
+
+                break;
+            case JsonArray list:
+                foreach (var item in list)
+                {
+                    Write(xml, "element", item);
+                }
+
+                break;
+            case JsonValue scalar when scalar.GetValueKind() == JsonValueKind.True:
+                xml.WriteString("1");
+                break;
+            case JsonValue scalar when scalar.GetValueKind() is JsonValueKind.False or JsonValueKind.Null:
+                break;
+            case JsonValue scalar:
+                xml.WriteString(scalar.GetValueKind() == JsonValueKind.String ? scalar.GetValue<string>() : scalar.ToJsonString());
+                break;
+        }
+
+        xml.WriteEndElement();
     }
 }

@@ -217,4 +217,45 @@ public sealed class HelmChartTests
             Assert.Equal($"rabbitmq-password-{service}", SecretKey("RABBITMQ_PASSWORD"));
         }
     }
+
+    [Fact]
+    public async Task Front_door_mode_gives_the_delegation_key_to_the_gateway_alone_and_its_public_half_to_every_service()
+    {
+        const string PublicKey = "-----BEGIN PUBLIC KEY-----\nDELEGATION\n-----END PUBLIC KEY-----";
+        var values = Path.GetTempFileName();
+        await File.WriteAllTextAsync(values, $$"""
+            tenants:
+              - id: cloud-example-com
+                issuer: https://cloud.example.com
+                signingKeys: ["-----BEGIN PUBLIC KEY-----\nOPERATOR\n-----END PUBLIC KEY-----"]
+                nextcloud:
+                  baseUrl: http://nextcloud.nextcloud.svc.cluster.local:8080/nextcloud
+                  hosts: [cloud.example.com, files.example.com]
+                  delegationPublicKey: "{{PublicKey.Replace("\n", "\\n")}}"
+                  delegationKeySecret: { name: keyward-delegation, key: delegation.pem }
+            """);
+        var manifests = await HelmChart.TemplateAsync("-f", values);
+        var (lint, lintOutput) = await HelmChart.RunAsync("lint", "--strict", HelmChart.ChartPath, "-f", values);
+        File.Delete(values);
+
+        Assert.True(lint == 0, lintOutput);
+        var configs = Kind(manifests, "ConfigMap").Where(c => c["data"] is JsonObject).ToDictionary(Name, c => c["data"]!.AsObject());
+        foreach (var service in new[] { "gateway", "keyserver", "metadata", "audit", "certificate-authority" })
+        {
+            var config = configs.Single(c => c.Key.EndsWith(service, StringComparison.Ordinal)).Value;
+            Assert.Equal(PublicKey, config["Keyward__Tenants__cloud-example-com__SigningKeys__0"]?.ToString());
+            Assert.Equal(service == "gateway", config.ContainsKey("Keyward__Tenants__cloud-example-com__Nextcloud__DelegationKeyFile"));
+        }
+
+        var gatewayConfig = configs.Single(c => c.Key.EndsWith("gateway", StringComparison.Ordinal)).Value;
+        Assert.Equal("files.example.com", gatewayConfig["Keyward__Tenants__cloud-example-com__Nextcloud__Hosts__1"]?.ToString());
+        var mounts = Kind(manifests, "Deployment").ToDictionary(Name, d => d["spec"]!["template"]!["spec"]!["volumes"]!.AsArray()
+            .Where(v => v!["secret"]?["secretName"]?.ToString() == "keyward-delegation").ToList());
+        Assert.All(mounts, m => Assert.Equal(m.Key.EndsWith("gateway", StringComparison.Ordinal) ? 1 : 0, m.Value.Count));
+        var frontDoor = Assert.Single(Kind(manifests, "Ingress"), i => Name(i).Contains("frontdoor", StringComparison.Ordinal));
+        Assert.Equal(["cloud.example.com", "files.example.com"], frontDoor["spec"]!["rules"]!.AsArray().Select(r => r!["host"]!.ToString()));
+        Assert.Equal("0", frontDoor["metadata"]!["annotations"]!["nginx.ingress.kubernetes.io/proxy-body-size"]!.ToString());
+        var gatewayPolicy = Kind(manifests, "NetworkPolicy").Single(p => Name(p).EndsWith("gateway", StringComparison.Ordinal));
+        Assert.Contains(gatewayPolicy["spec"]!["egress"]!.AsArray(), rule => rule!["ports"]?.AsArray().Any(p => p!["port"]?.ToString() == "8080") == true);
+    }
 }

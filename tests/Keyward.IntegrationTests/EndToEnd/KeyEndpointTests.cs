@@ -403,11 +403,37 @@ public sealed class KeyEndpointTests(KeywardSystem system)
     {
         using var anonymous = system.Http(system.Gateway);
 
-        using var response = await anonymous.GetAsync("/ocs/v2.php/apps/end_to_end_encryption/api/v2/server-key");
+        using var response = await anonymous.GetAsync("/ocs/v2.php/apps/end_to_end_encryption/api/v2/server-key?format=json");
         var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(997, body.GetProperty("ocs").GetProperty("meta").GetProperty("statuscode").GetInt32());
         Assert.StartsWith("no bearer token", body.GetProperty("ocs").GetProperty("meta").GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("", null)]
+    [InlineData("", "*/*")]
+    [InlineData("", "text/xml")]
+    [InlineData("?format=xml", "application/json")]
+    public async Task OCS_answers_are_XML_unless_JSON_is_asked_for_as_Nextcloud_answers(string query, string? accept)
+    {
+        var ocs = OcsClient.For(system, "xml-reader", TestTenants.TenantA);
+        using var request = new HttpRequestMessage(HttpMethod.Get, ocs.PathOf("private-key") + query);
+        request.Headers.Accept.Clear();
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        ocs.Http.DefaultRequestHeaders.Accept.Clear();
+        using var response = await ocs.Http.SendAsync(request);
+        var body = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("application/xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("failure", body.Root!.Element("meta")!.Element("status")!.Value);
+        Assert.Equal("404", body.Root.Element("meta")!.Element("statuscode")!.Value);
+        Assert.Equal("Could not find the private key", body.Root.Element("data")!.Element("message")!.Value);
     }
 }

@@ -61,4 +61,41 @@ public sealed class OcsEnvelopeTests
         Assert.Equal(401, status);
         Assert.Equal(997, body["ocs"]!["meta"]!["statuscode"]!.GetValue<int>());
     }
+
+    [Theory]
+    [InlineData("json", null, true)]
+    [InlineData("xml", "application/json", false)]
+    [InlineData(null, "application/json", true)]
+    [InlineData(null, "application/json, text/plain, */*", true)]
+    [InlineData(null, "text/html, application/xml;q=0.9, application/json", false)]
+    [InlineData(null, "*/*", false)]
+    [InlineData(null, null, false)]
+    public void The_body_is_JSON_only_when_the_format_or_the_first_json_or_xml_Accept_entry_asks(string? format, string? accept, bool json) =>
+        Assert.Equal(json, OcsEnvelope.WantsJson(format, accept));
+
+    [Fact]
+    public void The_XML_envelope_follows_Nextclouds_rules_for_maps_lists_booleans_and_odd_keys()
+    {
+        var data = new System.Text.Json.Nodes.JsonObject
+        {
+            ["public-keys"] = new System.Text.Json.Nodes.JsonObject { ["alice@example.org"] = "PEM" },
+            ["users"] = new System.Text.Json.Nodes.JsonArray("a", "b"),
+            ["keys-exist"] = true,
+            ["enabled"] = false,
+            ["counter"] = 7,
+        };
+        var (_, body) = OcsEnvelope.Render(OcsFlavor.V1, OcsAnswer.Ok(data));
+
+        var xml = OcsEnvelope.RenderXml(body);
+
+        Assert.StartsWith("<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>ok</status>\n  <statuscode>100</statuscode>", xml);
+        var root = System.Xml.Linq.XDocument.Parse(xml).Root!;
+        var parsed = root.Element("data")!;
+        Assert.Equal("PEM", parsed.Element("public-keys")!.Element(System.Xml.XmlConvert.EncodeLocalName("alice@example.org"))!.Value);
+        Assert.Equal(["a", "b"], parsed.Element("users")!.Elements("element").Select(e => e.Value));
+        Assert.Equal("1", parsed.Element("keys-exist")!.Value);
+        Assert.Equal("", parsed.Element("enabled")!.Value);
+        Assert.Equal("7", parsed.Element("counter")!.Value);
+        Assert.Equal("", root.Element("meta")!.Element("totalitems")!.Value);
+    }
 }
