@@ -12,6 +12,9 @@ public sealed class StandInOptions
     public Dictionary<string, string> OAuthTokens { get; set; } = new(StringComparer.Ordinal);
 
     public string DataDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "keyward-nextcloud-standin");
+
+    /// <summary>Where file ids start (tests that share a Keyward tenant give each stand-in its own range).</summary>
+    public long FirstFileId { get; set; } = 100;
 }
 
 public sealed class StandInUser

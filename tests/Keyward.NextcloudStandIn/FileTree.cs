@@ -11,11 +11,12 @@ public sealed class FileTree
     public const string InstanceId = "ocstandin1";
     private readonly string _root;
     private readonly ConcurrentDictionary<string, long> _ids = new(StringComparer.Ordinal);
-    private long _nextId = 100;
+    private long _nextId;
     private readonly Lock _renames = new();
 
-    public FileTree(string root)
+    public FileTree(string root, long firstId)
     {
+        _nextId = firstId - 1;
         _root = Path.GetFullPath(root);
         if (Directory.Exists(_root))
         {

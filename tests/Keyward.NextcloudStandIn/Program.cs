@@ -5,7 +5,7 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null); // WebDAV uploads of any size, streamed to disk
 var options = builder.Configuration.GetSection("StandIn").Get<StandInOptions>() ?? new StandInOptions();
 var accounts = new Accounts(options);
-var files = new FileTree(options.DataDirectory);
+var files = new FileTree(options.DataDirectory, options.FirstFileId);
 builder.Services.AddSingleton(accounts);
 builder.Services.AddSingleton(files);
 

@@ -13,6 +13,12 @@ public enum WhoIsOutcome
 
 public sealed record WhoIsAnswer(WhoIsOutcome Outcome, string? UserId = null, string? Problem = null);
 
+/// <summary>A node of the instance's files: its <c>oc:fileid</c> and whether it is a folder. Null fields: it does not exist.</summary>
+public sealed record DavNode(bool Reachable, string? FileId = null, bool IsFolder = false)
+{
+    public bool Exists => FileId is not null;
+}
+
 /// <summary>
 /// What the gateway asks a tenant's Nextcloud instance, with the caller's own credentials: who they are
 /// (<c>cloud/user</c>, reference §7a: the user id is <c>data.id</c>, the DAV uid) and its capabilities.
@@ -43,11 +49,51 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         return status == HttpStatusCode.OK ? data : null;
     }
 
-    private async Task<(HttpStatusCode? Status, JsonObject? Data, string? Problem)> GetOcsAsync(FrontDoorTenant tenant, string path, IHeaderDictionary headers, CancellationToken cancellationToken)
+    /// <summary>
+    /// A Depth-0 PROPFIND of <paramref name="davPath"/> (as sent, percent-encoded) with the caller's credentials: the node's
+    /// file id and type, as the instance knows them — which folders are whose, and which id is which path, are its truth.
+    /// </summary>
+    public async Task<DavNode> DavNodeAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string davPath, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(tenant.BaseUrl, path + "?format=json"));
-        request.Headers.TryAddWithoutValidation("OCS-APIRequest", "true");
-        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        using var request = new HttpRequestMessage(new HttpMethod("PROPFIND"), new Uri(tenant.BaseUrl, davPath.TrimStart('/')))
+        {
+            Content = new StringContent(PropFindBody, System.Text.Encoding.UTF8, "application/xml"),
+        };
+        request.Headers.TryAddWithoutValidation("Depth", "0");
+        Credentials(request, headers);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return new DavNode(true);
+            }
+
+            if ((int)response.StatusCode != 207)
+            {
+                return new DavNode(false);
+            }
+
+            var body = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
+            var found = body.Descendants(Dav + "propstat").FirstOrDefault(p => p.Element(Dav + "status")?.Value.Contains(" 200 ", StringComparison.Ordinal) == true)?.Element(Dav + "prop");
+            var fileId = found?.Element(Oc + "fileid")?.Value;
+            return string.IsNullOrEmpty(fileId) ? new DavNode(false) : new DavNode(true, fileId, found!.Element(Dav + "resourcetype")?.Element(Dav + "collection") is not null);
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Xml.XmlException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("The Nextcloud instance of tenant {TenantId} did not answer a PROPFIND: {Reason}", tenant.TenantId, e.Message);
+            return new DavNode(false);
+        }
+    }
+
+    private static readonly System.Xml.Linq.XNamespace Dav = "DAV:";
+    private static readonly System.Xml.Linq.XNamespace Oc = "http://owncloud.org/ns";
+    private const string PropFindBody = """<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/><d:resourcetype/></d:prop></d:propfind>""";
+
+    private static void Credentials(HttpRequestMessage request, IHeaderDictionary headers)
+    {
         foreach (var name in CredentialHeaders)
         {
             if (headers.TryGetValue(name, out var value) && value.Count > 0)
@@ -55,6 +101,14 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
                 request.Headers.TryAddWithoutValidation(name, value.ToString());
             }
         }
+    }
+
+    private async Task<(HttpStatusCode? Status, JsonObject? Data, string? Problem)> GetOcsAsync(FrontDoorTenant tenant, string path, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(tenant.BaseUrl, path + "?format=json"));
+        request.Headers.TryAddWithoutValidation("OCS-APIRequest", "true");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        Credentials(request, headers);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(tenant.Options.Timeout);

@@ -27,6 +27,7 @@ public sealed class FrontDoor(
     FrontDoorIdentities identities,
     DelegatedTokens tokens,
     LoginThrottle throttle,
+    FrontDoorWebDav webDav,
     IHttpForwarder forwarder,
     ITransformBuilder transforms,
     ILogger<FrontDoor> logger)
@@ -71,6 +72,7 @@ public sealed class FrontDoor(
         builder.Services.AddSingleton<NextcloudInstance>();
         builder.Services.AddSingleton<FrontDoorIdentities>();
         builder.Services.AddSingleton<DelegatedTokens>();
+        builder.Services.AddSingleton<FrontDoorWebDav>();
         builder.Services.AddSingleton<FrontDoor>();
         return builder;
     }
@@ -97,7 +99,26 @@ public sealed class FrontDoor(
         var served = KeywardPaths.Any(p => http.Request.Path.StartsWithSegments(p));
         if (!served || (kind == CredentialKind.None && OcsCapabilities.IsCapabilities(http.Request.Path)))
         {
-            // The instance's own (and anonymous capabilities, which carry no E2EE block on the reference either).
+            // The instance's own (and anonymous capabilities, which carry no E2EE block on the reference either); writes
+            // into the user's files first pass the E2EE checks. Without credentials the instance refuses them itself.
+            var davWrite = WebDavRules.IsWrite(http.Request.Method) && (WebDavRules.IsFilesPath(http.Request.Path.ToUriComponent()) || WebDavRules.IsUploadPath(http.Request.Path.ToUriComponent()));
+            if (davWrite && kind is CredentialKind.Basic or CredentialKind.Bearer or CredentialKind.Session)
+            {
+                var davCredentials = InstanceCredentials(http);
+                var caller = await identities.WhoIsAsync(tenant, davCredentials, http.RequestAborted);
+                if (caller.Outcome == WhoIsOutcome.Unreachable)
+                {
+                    await FailAsync(http, 503, $"The Nextcloud instance could not be asked who you are ({caller.Problem}); try again later", TimeSpan.FromSeconds(5));
+                    return;
+                }
+
+                // A refused login goes on to the instance, which answers and throttles it as for any WebDAV request.
+                if (caller.Outcome == WhoIsOutcome.Known && !await webDav.AllowsAsync(http, tenant, caller.UserId!, davCredentials))
+                {
+                    return;
+                }
+            }
+
             await ForwardAsync(http, tenant);
             return;
         }
@@ -119,15 +140,7 @@ public sealed class FrontDoor(
             return;
         }
 
-        var credentials = new HeaderDictionary();
-        foreach (var name in NextcloudInstance.CredentialHeaders)
-        {
-            if (http.Request.Headers.TryGetValue(name, out var value))
-            {
-                credentials[name] = value;
-            }
-        }
-
+        var credentials = InstanceCredentials(http);
         var answer = await identities.WhoIsAsync(tenant, credentials, http.RequestAborted);
         switch (answer.Outcome)
         {
@@ -153,6 +166,20 @@ public sealed class FrontDoor(
         http.Request.Headers.Remove("Cookie");
         http.Request.Headers.Remove("requesttoken");
         await next(http);
+    }
+
+    private static HeaderDictionary InstanceCredentials(HttpContext http)
+    {
+        var credentials = new HeaderDictionary();
+        foreach (var name in NextcloudInstance.CredentialHeaders)
+        {
+            if (http.Request.Headers.TryGetValue(name, out var value))
+            {
+                credentials[name] = value;
+            }
+        }
+
+        return credentials;
     }
 
     private async Task ForwardAsync(HttpContext http, FrontDoorTenant tenant)

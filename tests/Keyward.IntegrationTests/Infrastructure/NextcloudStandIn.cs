@@ -67,6 +67,8 @@ public sealed class FrontDoorSetup : IAsyncDisposable
             ["Urls"] = $"http://127.0.0.1:{port}",
             ["StandIn__DataDirectory"] = Path.Combine(Path.GetTempPath(), $"keyward-standin-{run}"),
             ["Logging__LogLevel__Default"] = "Warning",
+            // Each stand-in its own file ids: the folders of every test share tenant F in Keyward.
+            ["StandIn__FirstFileId"] = Random.Shared.NextInt64(1_000_000, 90_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         for (var i = 0; i < users.Length; i++)
         {

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Keyward.IntegrationTests.Infrastructure;
+
+namespace Keyward.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The WebDAV write rules at the front door (reference §1.3), played by the adversaries of an encrypted folder: a client
+/// writing without the folder's lock, with a made-up token, a collaborator's stale token, an unsupported client, a move
+/// that launders files out (with the <c>X-Nc-Sabre-Original-Method</c> bypass the reference leaves open), and a chunked
+/// upload assembled into the folder. Each gets the reference's status and text, and nothing reaches the instance.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class FrontDoorWebDavTests(KeywardSystem system)
+{
+    private const string Desktop = "Mozilla/5.0 (Linux) mirall/3.13.0";
+
+    [Fact]
+    public async Task Writes_into_an_encrypted_folder_need_its_locks_token_and_nothing_else_gets_through()
+    {
+        await using var door = await FrontDoorSetup.StartAsync(system, "front-door-dav");
+        var user = door.Users[0];
+        using var http = door.Client(user);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        var files = $"/remote.php/dav/files/{user.Id}";
+        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
+
+        // The user makes a folder on the instance and has Keyward flag it, under the instance's own file id.
+        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
+        var id = long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Plain"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Plain/outside.bin", null)).StatusCode);
+
+        var noToken = await Put(http, $"{files}/Encrypted/a.bin", null);
+        var madeUp = await Put(http, $"{files}/Encrypted/a.bin", "not-the-lock-token");
+        var token = await folders.LockedAsync(id, 1);
+        using var unsupported = door.Client(user);
+        unsupported.DefaultRequestHeaders.UserAgent.ParseAdd("curl/8.5.0");
+        var wrongClient = await Put(unsupported, $"{files}/Encrypted/a.bin", token);
+        var withToken = await Put(http, $"{files}/Encrypted/a.bin", token);
+        var tokenInQuery = await Put(http, $"{files}/Encrypted/b.bin?e2e-token={token}", null);
+        var mkcolNoToken = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted/sub"));
+        var deleteNoToken = await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"{files}/Encrypted/a.bin"));
+        var proppatchNoToken = await http.SendAsync(new HttpRequestMessage(new HttpMethod("PROPPATCH"), $"{files}/Encrypted/a.bin"));
+        var launder = new HttpRequestMessage(new HttpMethod("MOVE"), $"{files}/Encrypted/a.bin") { Headers = { { "Destination", $"{door.Address}{files.TrimStart('/')}/Plain/a.bin" }, { "e2e-token", token }, { "X-Nc-Sabre-Original-Method", "DELETE" } } };
+        var laundered = await http.SendAsync(launder);
+        var smuggle = await http.SendAsync(new HttpRequestMessage(new HttpMethod("COPY"), $"{files}/Plain/outside.bin") { Headers = { { "Destination", $"{door.Address}{files.TrimStart('/')}/Encrypted/outside.bin" }, { "e2e-token", token } } });
+        var chunked = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MOVE"), $"/remote.php/dav/uploads/{user.Id}/upload-1/.file") { Headers = { { "Destination", $"{door.Address}{files.TrimStart('/')}/Encrypted/big.bin" } } });
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+        var afterUnlock = await Put(http, $"{files}/Encrypted/c.bin", token);
+        var plainWrite = await Put(http, $"{files}/Plain/free.bin", null);
+
+        await AssertRefusedAsync(noToken, 403, "Write access to end-to-end encrypted folder requires token - no token sent");
+        await AssertRefusedAsync(madeUp, 423, "Write access to end-to-end encrypted folder requires token - resource not locked or wrong token sent");
+        await AssertRefusedAsync(wrongClient, 403, "Client \"curl/8.5.0\" is not allowed to access end-to-end encrypted content");
+        Assert.Equal(HttpStatusCode.Created, withToken.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, tokenInQuery.StatusCode);
+        await AssertRefusedAsync(mkcolNoToken, 403, "Write access to end-to-end encrypted folder requires token - no token sent");
+        await AssertRefusedAsync(deleteNoToken, 403, "Write access to end-to-end encrypted folder requires token - no token sent");
+        await AssertRefusedAsync(proppatchNoToken, 403, "Write access to end-to-end encrypted folder requires token - no token sent");
+        await AssertRefusedAsync(laundered, 403, "Cannot copy or move files from non-encrypted folders to end to end encrypted folders or vice versa.");
+        await AssertRefusedAsync(smuggle, 403, "Cannot copy or move files from non-encrypted folders to end to end encrypted folders or vice versa.");
+        await AssertRefusedAsync(chunked, 403, "Write access to end-to-end encrypted folder requires token - no token sent");
+        await AssertRefusedAsync(afterUnlock, 423, "Write access to end-to-end encrypted folder requires token - resource not locked or wrong token sent");
+        Assert.Equal(HttpStatusCode.Created, plainWrite.StatusCode);
+
+        // What the instance holds: the two writes made under the lock, and nothing the refused ones tried.
+        Assert.Equal(["a.bin", "b.bin"], await ListAsync(http, $"{files}/Encrypted/"));
+        Assert.Equal(["free.bin", "outside.bin"], await ListAsync(http, $"{files}/Plain/"));
+    }
+
+    private static Task<HttpResponseMessage> Put(HttpClient http, string path, string? token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = new ByteArrayContent("ciphertext"u8.ToArray()) };
+        if (token is not null)
+        {
+            request.Headers.Add("e2e-token", token);
+        }
+
+        return http.SendAsync(request);
+    }
+
+    private static async Task AssertRefusedAsync(HttpResponseMessage response, int status, string message)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        var error = System.Xml.Linq.XDocument.Parse(body).Root!;
+        Assert.Equal(message, error.Element((System.Xml.Linq.XNamespace)"http://sabredav.org/ns" + "message")!.Value);
+    }
+
+    private static async Task<List<string>> ListAsync(HttpClient http, string folder)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod("PROPFIND"), folder) { Headers = { { "Depth", "1" } } };
+        using var response = await http.SendAsync(request);
+        var hrefs = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync()).Descendants((System.Xml.Linq.XNamespace)"DAV:" + "href").Select(h => h.Value);
+        return hrefs.Where(h => !h.EndsWith('/')).Select(h => h[(h.LastIndexOf('/') + 1)..]).Order(StringComparer.Ordinal).ToList();
+    }
+}
