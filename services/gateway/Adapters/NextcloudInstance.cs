@@ -88,6 +88,40 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         }
     }
 
+    /// <summary>A PROPFIND with the caller's body and Depth; the multistatus parsed when it is one (status 207).</summary>
+    public async Task<(int Status, string ContentType, string Text, System.Xml.Linq.XDocument? Multistatus)> PropFindAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string davPathAndQuery,
+        string depth, string body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod("PROPFIND"), new Uri(tenant.BaseUrl, davPathAndQuery.TrimStart('/')))
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/xml"),
+        };
+        if (depth.Length > 0)
+        {
+            request.Headers.TryAddWithoutValidation("Depth", depth);
+        }
+
+        Credentials(request, headers);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+        var text = await response.Content.ReadAsStringAsync(timeout.Token);
+        var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/xml; charset=utf-8";
+        return ((int)response.StatusCode, contentType, text, (int)response.StatusCode == 207 ? TryParse(text) : null);
+    }
+
+    private static System.Xml.Linq.XDocument? TryParse(string text)
+    {
+        try
+        {
+            return System.Xml.Linq.XDocument.Parse(text);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
+    }
+
     private static readonly System.Xml.Linq.XNamespace Dav = "DAV:";
     private static readonly System.Xml.Linq.XNamespace Oc = "http://owncloud.org/ns";
     private const string PropFindBody = """<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/><d:resourcetype/></d:prop></d:propfind>""";

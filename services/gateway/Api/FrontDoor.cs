@@ -101,8 +101,10 @@ public sealed class FrontDoor(
         {
             // The instance's own (and anonymous capabilities, which carry no E2EE block on the reference either); writes
             // into the user's files first pass the E2EE checks. Without credentials the instance refuses them itself.
-            var davWrite = WebDavRules.IsWrite(http.Request.Method) && (WebDavRules.IsFilesPath(http.Request.Path.ToUriComponent()) || WebDavRules.IsUploadPath(http.Request.Path.ToUriComponent()));
-            if (davWrite && kind is CredentialKind.Basic or CredentialKind.Bearer or CredentialKind.Session)
+            var path = http.Request.Path.ToUriComponent();
+            var davWrite = WebDavRules.IsWrite(http.Request.Method) && (WebDavRules.IsFilesPath(path) || WebDavRules.IsUploadPath(path));
+            var propFind = HttpMethods.Equals(http.Request.Method, "PROPFIND") && WebDavRules.IsFilesPath(path);
+            if ((davWrite || propFind) && kind is CredentialKind.Basic or CredentialKind.Bearer or CredentialKind.Session)
             {
                 var davCredentials = InstanceCredentials(http);
                 var caller = await identities.WhoIsAsync(tenant, davCredentials, http.RequestAborted);
@@ -113,7 +115,9 @@ public sealed class FrontDoor(
                 }
 
                 // A refused login goes on to the instance, which answers and throttles it as for any WebDAV request.
-                if (caller.Outcome == WhoIsOutcome.Known && !await webDav.AllowsAsync(http, tenant, caller.UserId!, davCredentials))
+                if (caller.Outcome == WhoIsOutcome.Known && (davWrite
+                    ? !await webDav.AllowsAsync(http, tenant, caller.UserId!, davCredentials)
+                    : await webDav.TryPropFindAsync(http, tenant, caller.UserId!, davCredentials)))
                 {
                     return;
                 }

@@ -126,4 +126,171 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         http.Response.ContentType = "application/xml; charset=utf-8";
         return http.Response.WriteAsync("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" + error);
     }
+
+    private static readonly XNamespace Nc = "http://nextcloud.org/ns";
+    private static readonly XName[] E2eeProperties = [Nc + "is-encrypted", Nc + "e2ee-is-encrypted", Nc + "e2ee-metadata", Nc + "e2ee-metadata-signature"];
+    private const int MaxPropFindBody = 1 << 20;
+
+    /// <summary>
+    /// A PROPFIND of the user's files that asks for the E2EE properties (reference §1.6), or comes from a client that may
+    /// not see encrypted content: answered here from the instance's multistatus with the properties filled in from
+    /// Keyward. False: nothing of that kind, the request goes to the instance unchanged.
+    /// </summary>
+    public async Task<bool> TryPropFindAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials)
+    {
+        var request = http.Request;
+        if (request.ContentLength is > MaxPropFindBody)
+        {
+            return false;
+        }
+
+        request.EnableBuffering(MaxPropFindBody);
+        var text = await new StreamReader(request.Body, leaveOpen: true).ReadToEndAsync(http.RequestAborted);
+        request.Body.Position = 0;
+        XDocument? body;
+        try
+        {
+            body = string.IsNullOrWhiteSpace(text) ? null : XDocument.Parse(text);
+        }
+        catch (System.Xml.XmlException)
+        {
+            body = null;
+        }
+
+        var prop = body?.Root?.Element(Dav + "prop");
+        var requested = prop?.Elements().Select(e => e.Name).ToHashSet() ?? [];
+        var userAgent = request.Headers.UserAgent.ToString();
+        var clientAllowed = E2eeClientPolicy.Allows(userAgent, request.Headers["X-E2EE-SUPPORTED"].ToString());
+        var wanted = E2eeProperties.Where(requested.Contains).ToHashSet();
+        if (prop is null || (wanted.Count == 0 && clientAllowed))
+        {
+            return false;
+        }
+
+        // What the properties are computed from; taken out again if the client did not ask for them.
+        var added = new[] { Oc + "fileid", Dav + "resourcetype" }.Where(n => !requested.Contains(n)).ToList();
+        added.ForEach(n => prop.Add(new XElement(n)));
+        try
+        {
+            await AnswerPropFindAsync(http, tenant, userId, credentials, body!, requested, wanted, added, clientAllowed, userAgent);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !http.RequestAborted.IsCancellationRequested
+            || e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded })
+        {
+            logger.LogWarning("Front door of {TenantId}: PROPFIND could not be answered ({Reason})", tenant.TenantId, e.Message);
+            await WriteErrorAsync(http, 503, "Sabre\\DAV\\Exception\\ServiceUnavailable", "The end-to-end encryption state of this folder cannot be read now; try again later");
+        }
+
+        return true;
+    }
+
+    private async Task AnswerPropFindAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials, XDocument body,
+        HashSet<XName> requested, HashSet<XName> wanted, List<XName> added, bool clientAllowed, string userAgent)
+    {
+        var request = http.Request;
+        var (status, contentType, text, answer) = await instance.PropFindAsync(tenant, credentials, request.Path.ToUriComponent() + request.QueryString,
+            request.Headers["Depth"].ToString(), body.ToString(), http.RequestAborted);
+        if (answer is null)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentType = contentType;
+            await http.Response.WriteAsync(text);
+            return;
+        }
+
+        var auth = new Grpc.Core.Metadata { { "authorization", "Bearer " + tokens.For(tenant.TenantId, userId) } };
+        var responses = answer.Root!.Elements(Dav + "response").ToList();
+        var nodes = responses.Select(r => (Response: r, Id: Found(r, Oc + "fileid")?.Value, IsFolder: Found(r, Dav + "resourcetype")?.Element(Dav + "collection") is not null)).ToList();
+        // A file is encrypted when its folder is: in a listing the target, for a single file its parent.
+        string? parentOfTarget = null;
+        if (nodes.Count > 0 && !nodes[0].IsFolder && WebDavRules.Parent(request.Path.ToUriComponent()) is { } parentPath)
+        {
+            parentOfTarget = (await instance.DavNodeAsync(tenant, credentials, parentPath, http.RequestAborted)).FileId;
+        }
+
+        var ids = nodes.Select(n => n.Id).Append(parentOfTarget).OfType<string>().Distinct().Take(FolderQueriesLimit).ToList();
+        var encrypted = (await metadata.FindEncryptedAsync(new FindEncryptedRequest { FolderIds = { ids } }, auth, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: http.RequestAborted))
+            .EncryptedIds.ToHashSet(StringComparer.Ordinal);
+        bool Flagged(string? id) => id is not null && encrypted.Contains(id);
+
+        if (!clientAllowed && nodes.Count > 0 && nodes[0].IsFolder && Flagged(nodes[0].Id))
+        {
+            await WriteErrorAsync(http, 403, "OCA\\DAV\\Connector\\Sabre\\Exception\\Forbidden", $"Client \"{userAgent}\" is not allowed to access end-to-end encrypted content", forbidden: true);
+            return;
+        }
+
+        var folderOfFiles = nodes.Count > 0 && nodes[0].IsFolder ? nodes[0].Id : parentOfTarget;
+        foreach (var (response, id, isFolder) in nodes)
+        {
+            var flagged = isFolder ? Flagged(id) : Flagged(folderOfFiles);
+            if (wanted.Contains(Nc + "is-encrypted") && isFolder)
+            {
+                Set(response, Nc + "is-encrypted", Flagged(id) ? "1" : "0");
+            }
+
+            if (wanted.Contains(Nc + "e2ee-is-encrypted"))
+            {
+                Set(response, Nc + "e2ee-is-encrypted", flagged ? "1" : "0");
+            }
+
+            if (isFolder && Flagged(id) && (wanted.Contains(Nc + "e2ee-metadata") || wanted.Contains(Nc + "e2ee-metadata-signature")))
+            {
+                try
+                {
+                    var committed = await metadata.GetMetadataAsync(new GetMetadataRequest { FolderId = id, ApiVersion = ApiVersion.V2 }, auth,
+                        deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: http.RequestAborted);
+                    if (wanted.Contains(Nc + "e2ee-metadata"))
+                    {
+                        Set(response, Nc + "e2ee-metadata", committed.Metadata);
+                    }
+
+                    if (wanted.Contains(Nc + "e2ee-metadata-signature"))
+                    {
+                        Set(response, Nc + "e2ee-metadata-signature", committed.Signature);
+                    }
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.PermissionDenied or StatusCode.FailedPrecondition)
+                {
+                    // Nothing committed yet, or not this caller's to read: the properties stay in the 404 propstat.
+                }
+            }
+
+            if (!clientAllowed && isFolder && Flagged(id) && requested.Contains(Nc + "is-encrypted") && Found(response, Oc + "permissions") is { } permissions)
+            {
+                permissions.Value = ""; // reference §1.6: listings blank the permissions of encrypted folders for such clients
+            }
+
+            foreach (var name in added)
+            {
+                response.Descendants(name).Remove();
+            }
+
+            response.Elements(Dav + "propstat").Where(p => p.Element(Dav + "prop")?.HasElements != true).Remove();
+        }
+
+        http.Response.StatusCode = 207;
+        http.Response.ContentType = "application/xml; charset=utf-8";
+        await http.Response.WriteAsync(answer.Declaration + answer.ToString(SaveOptions.DisableFormatting));
+    }
+
+    private const int FolderQueriesLimit = 1000;
+
+    /// <summary>A property of the 200 propstat of a response.</summary>
+    private static XElement? Found(XElement response, XName name) => response.Elements(Dav + "propstat")
+        .Where(p => p.Element(Dav + "status")?.Value.Contains(" 200 ", StringComparison.Ordinal) == true)
+        .Select(p => p.Element(Dav + "prop")?.Element(name)).FirstOrDefault(e => e is not null);
+
+    /// <summary>Moves a property into the 200 propstat with a value (out of the 404 one, where an unmodified server puts it).</summary>
+    private static void Set(XElement response, XName name, string value)
+    {
+        response.Descendants(name).Remove();
+        var ok = response.Elements(Dav + "propstat").FirstOrDefault(p => p.Element(Dav + "status")?.Value.Contains(" 200 ", StringComparison.Ordinal) == true);
+        if (ok is null)
+        {
+            ok = new XElement(Dav + "propstat", new XElement(Dav + "prop"), new XElement(Dav + "status", "HTTP/1.1 200 OK"));
+            response.Element(Dav + "href")!.AddAfterSelf(ok);
+        }
+
+        ok.Element(Dav + "prop")!.Add(new XElement(name, value));
+    }
 }

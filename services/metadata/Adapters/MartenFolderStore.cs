@@ -47,6 +47,13 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         return await MetadataBlobs.FillAsync(session, versions, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> RegisteredAmongAsync(IReadOnlyCollection<string> folderIds, CancellationToken cancellationToken)
+    {
+        await using var session = sessions.OpenQuerySession();
+        var ids = folderIds.ToArray();
+        return await session.Query<EncryptedFolder>().Where(f => f.Id.IsOneOf(ids)).Select(f => f.Id).ToListAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken)
     {
         await using var session = sessions.OpenQuerySession();

@@ -72,6 +72,13 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders, Met
     public override async Task<CheckLockResponse> CheckLock(CheckLockRequest request, ServerCallContext context) =>
         new() { Held = await new FolderQueries(folders).IsLockHeldAsync(request.FolderId, request.Token, context.CancellationToken) };
 
+    public override async Task<FindEncryptedResponse> FindEncrypted(FindEncryptedRequest request, ServerCallContext context)
+    {
+        var response = new FindEncryptedResponse();
+        response.EncryptedIds.AddRange(await new FolderQueries(folders).EncryptedAmongAsync(request.FolderIds, context.CancellationToken));
+        return response;
+    }
+
     public override async Task<ListVersionsResponse> ListVersions(ListVersionsRequest request, ServerCallContext context)
     {
         var (versions, next) = await new FolderQueries(folders).VersionsAsync(request.FolderId, request.Before, request.PageSize, context.CancellationToken);

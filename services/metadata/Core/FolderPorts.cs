@@ -19,6 +19,9 @@ public interface IFolderStore
 
     /// <summary>The ids of every encrypted folder (roots and sub-folders) of trees the user owns.</summary>
     Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken);
+
+    /// <summary>Which of <paramref name="folderIds"/> are registered encrypted folders (one query).</summary>
+    Task<IReadOnlyList<string>> RegisteredAmongAsync(IReadOnlyCollection<string> folderIds, CancellationToken cancellationToken);
 }
 
 /// <summary>One transaction over encrypted folders: what it reads, what it changes, and the audit events that commit with it.</summary>

@@ -18,6 +18,27 @@ public sealed class FolderQueries(FolderContext context)
         return tree.Locks.IsHeldBy(tree.Folder, token);
     }
 
+    public const int MaxFindEncrypted = 1000;
+
+    /// <summary>
+    /// Which of these folder ids are encrypted folders: what the instance's WebDAV shows anyone who can list them (the
+    /// flag, not the metadata), so any user of the tenant may ask.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> EncryptedAmongAsync(IReadOnlyList<string> folderIds, CancellationToken ct)
+    {
+        if (folderIds.Count > MaxFindEncrypted)
+        {
+            throw MetadataRefusals.TooManyFolderIds(MaxFindEncrypted);
+        }
+
+        foreach (var id in folderIds)
+        {
+            FolderContext.RequireFolderId(id);
+        }
+
+        return folderIds.Count == 0 ? [] : await context.Folders.RegisteredAmongAsync(folderIds.Distinct(StringComparer.Ordinal).ToList(), ct);
+    }
+
     /// <summary>Every committed version, newest first: the owner or an admin of the tenant.</summary>
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;

@@ -55,6 +55,8 @@ public static class MetadataRefusals
 
     public static Refusal SignatureRejected(string problem) => Refusal.Invalid(RefusalReason.SignatureRejected, $"Invalid metadata signature: {problem}");
 
+    public static Refusal TooManyFolderIds(int max) => Refusal.Invalid(RefusalReason.QueryInvalid, $"at most {max} folder ids at a time");
+
     public static Refusal PageInvalid(int max) => Refusal.Invalid(RefusalReason.QueryInvalid, $"before must be 0 or more, page_size 0 to {max}");
 
     public static Refusal VersionNotRestorable(string id, int number) =>

@@ -70,6 +70,85 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         Assert.Equal(["free.bin", "outside.bin"], await ListAsync(http, $"{files}/Plain/"));
     }
 
+    [Fact]
+    public async Task PROPFIND_carries_the_E2EE_properties_from_Keyward_and_turns_unsupported_clients_away_from_encrypted_folders()
+    {
+        await using var door = await FrontDoorSetup.StartAsync(system, "front-door-propfind");
+        var user = door.Users[0];
+        using var http = door.Client(user);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        var files = $"/remote.php/dav/files/{user.Id}";
+        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
+        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
+        var id = long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
+        var metadata = E2eeFolders.Metadata(user.Id);
+        await folders.CommitAsync(id, metadata, counter: 1);
+        var token = await folders.LockedAsync(id, 2);
+        Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Encrypted/f.bin", token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Plain"))).StatusCode);
+        const string Asked = """<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns"><d:prop><d:getetag/><oc:permissions/><nc:is-encrypted/><nc:e2ee-is-encrypted/><nc:e2ee-metadata/><nc:e2ee-metadata-signature/></d:prop></d:propfind>""";
+
+        var listing = await PropFindAsync(http, $"{files}/Encrypted/", "1", Asked);
+        var plain = await PropFindAsync(http, $"{files}/Plain/", "0", Asked);
+        var single = await PropFindAsync(http, $"{files}/Encrypted/f.bin", "0", Asked);
+        using var unsupported = door.Client(user);
+        unsupported.DefaultRequestHeaders.UserAgent.ParseAdd("curl/8.5.0");
+        using var refused = await unsupported.SendAsync(new HttpRequestMessage(new HttpMethod("PROPFIND"), $"{files}/Encrypted/") { Content = new StringContent(Asked), Headers = { { "Depth", "1" } } });
+        var home = await PropFindAsync(unsupported, $"{files}/", "1", Asked);
+
+        var folder = listing[$"{files}/Encrypted/"];
+        Assert.Equal("1", folder.Ok["is-encrypted"]);
+        Assert.Equal("1", folder.Ok["e2ee-is-encrypted"]);
+        Assert.Equal(metadata, folder.Ok["e2ee-metadata"]);
+        Assert.False(string.IsNullOrEmpty(folder.Ok["e2ee-metadata-signature"]));
+        Assert.DoesNotContain("fileid", folder.Ok.Keys); // computed from, and not asked for
+        var file = listing[$"{files}/Encrypted/f.bin"];
+        Assert.Equal("1", file.Ok["e2ee-is-encrypted"]);
+        Assert.Contains("is-encrypted", file.Missing); // as on the reference: a file has no own flag
+        Assert.Contains("e2ee-metadata", file.Missing);
+        Assert.Equal("1", single[$"{files}/Encrypted/f.bin"].Ok["e2ee-is-encrypted"]);
+        Assert.Equal("0", plain[$"{files}/Plain/"].Ok["is-encrypted"]);
+        Assert.Contains("e2ee-metadata", plain[$"{files}/Plain/"].Missing);
+        await AssertRefusedAsync(refused, 403, "Client \"curl/8.5.0\" is not allowed to access end-to-end encrypted content");
+        Assert.Equal("", home[$"{files}/Encrypted/"].Ok["permissions"]);
+        Assert.Equal("RGDNVCK", home[$"{files}/Plain/"].Ok["permissions"]);
+    }
+
+    private sealed record Properties(Dictionary<string, string> Ok, HashSet<string> Missing);
+
+    private static async Task<Dictionary<string, Properties>> PropFindAsync(HttpClient http, string path, string depth, string body)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod("PROPFIND"), path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/xml"), Headers = { { "Depth", depth } } };
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == 207, text);
+        System.Xml.Linq.XNamespace dav = "DAV:";
+        return System.Xml.Linq.XDocument.Parse(text).Root!.Elements(dav + "response").ToDictionary(r => Uri.UnescapeDataString(r.Element(dav + "href")!.Value), r =>
+        {
+            var ok = new Dictionary<string, string>();
+            var missing = new HashSet<string>();
+            foreach (var propstat in r.Elements(dav + "propstat"))
+            {
+                var found = propstat.Element(dav + "status")!.Value.Contains(" 200 ", StringComparison.Ordinal);
+                foreach (var property in propstat.Element(dav + "prop")!.Elements())
+                {
+                    if (found)
+                    {
+                        ok[property.Name.LocalName] = property.Value;
+                    }
+                    else
+                    {
+                        missing.Add(property.Name.LocalName);
+                    }
+                }
+            }
+
+            return new Properties(ok, missing);
+        });
+    }
+
     private static Task<HttpResponseMessage> Put(HttpClient http, string path, string? token)
     {
         var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = new ByteArrayContent("ciphertext"u8.ToArray()) };

@@ -30,6 +30,9 @@ public sealed class InMemoryFolderStore : IFolderStore
     public Task<IReadOnlyList<string>> OwnedFolderIdsAsync(string ownerId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(_folders.Keys.Select(Folder).Where(f => f!.OwnerId == ownerId).OrderByDescending(f => f!.Depth).Select(f => f!.Id).ToList());
 
+    public Task<IReadOnlyList<string>> RegisteredAmongAsync(IReadOnlyCollection<string> folderIds, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(folderIds.Where(_folders.ContainsKey).ToList());
+
     public EncryptedFolder? Folder(string id) => _folders.TryGetValue(id, out var json) ? JsonSerializer.Deserialize<EncryptedFolder>(json) : null;
 
     public TreeLocks? Locks(string rootId) => _locks.TryGetValue(rootId, out var json) ? JsonSerializer.Deserialize<TreeLocks>(json) : null;
