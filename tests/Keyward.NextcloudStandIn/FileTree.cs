@@ -37,6 +37,9 @@ public sealed class FileTree
 
     public long IdOf(string fullPath) => _ids.GetOrAdd(fullPath, _ => Interlocked.Increment(ref _nextId));
 
+    /// <summary>The disk path that has this id, if it still exists.</summary>
+    public string? PathOf(long id) => _ids.FirstOrDefault(p => p.Value == id && (File.Exists(p.Key) || Directory.Exists(p.Key))).Key;
+
     public void Forget(string fullPath)
     {
         foreach (var key in _ids.Keys.Where(k => k == fullPath || k.StartsWith(fullPath + Path.DirectorySeparatorChar, StringComparison.Ordinal)))

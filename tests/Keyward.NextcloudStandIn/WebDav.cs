@@ -52,6 +52,47 @@ public static class WebDav
         });
     }
 
+    /// <summary>
+    /// <c>SEARCH /remote.php/dav/</c> by <c>oc:fileid</c> within the caller's own files (reference §7b): the node with that
+    /// id, with the properties the search selects, or an empty multistatus.
+    /// </summary>
+    public static void MapSearch(WebApplication app, Accounts accounts, FileTree files)
+    {
+        app.MapMethods("/remote.php/dav/", ["SEARCH"], async (HttpContext http) =>
+        {
+            if (accounts.Authenticate(http.Request, ocs: false) is not { } user)
+            {
+                return Error(401, "NotAuthenticated", "No public access to this resource.");
+            }
+
+            XElement query;
+            try
+            {
+                using var reader = new StreamReader(http.Request.Body);
+                query = XElement.Parse(await reader.ReadToEndAsync(http.RequestAborted));
+            }
+            catch (System.Xml.XmlException)
+            {
+                return Error(400, "BadRequest", "The search request is not XML");
+            }
+
+            var scope = query.Descendants(Dav + "scope").Elements(Dav + "href").FirstOrDefault()?.Value.TrimEnd('/');
+            var literal = query.Descendants(Dav + "eq").FirstOrDefault(e => e.Element(Dav + "prop")?.Element(Oc + "fileid") is not null)?.Element(Dav + "literal")?.Value;
+            if (scope != $"/files/{user.Uid}" || !long.TryParse(literal, CultureInfo.InvariantCulture, out var id))
+            {
+                return Error(400, "BadRequest", "Only searches by oc:fileid in the user's own files are supported by the stand-in");
+            }
+
+            var selected = query.Descendants(Dav + "select").Elements(Dav + "prop").Elements().Select(e => e.Name).ToList();
+            var home = files.Resolve(user.Uid, "")!;
+            var found = files.PathOf(id) is { } path && path.StartsWith(home + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                ? new DavRequest(http, user, files, path, path[(home.Length + 1)..]).Describe(selected)
+                : null;
+            var multistatus = new XElement(Dav + "multistatus", new XAttribute(XNamespace.Xmlns + "d", Dav), new XAttribute(XNamespace.Xmlns + "oc", Oc), new XAttribute(XNamespace.Xmlns + "nc", Nc), found);
+            return Results.Text(new XDocument(new XDeclaration("1.0", "utf-8", null), multistatus).ToString(), "application/xml; charset=utf-8", statusCode: 207);
+        });
+    }
+
     /// <summary>Sabre's error document.</summary>
     internal static IResult Error(int status, string exception, string message) => Results.Text(
         new XDocument(new XDeclaration("1.0", "utf-8", null), new XElement(Dav + "error", new XAttribute(XNamespace.Xmlns + "d", Dav), new XAttribute(XNamespace.Xmlns + "s", Sabre),
@@ -251,6 +292,9 @@ public static class WebDav
             var prop = body?.Element(Dav + "prop");
             return prop is null ? DefaultProperties : prop.Elements().Select(e => e.Name).ToList();
         }
+
+        /// <summary>The response element of the target, with the given properties (a search result).</summary>
+        public XElement Describe(IReadOnlyList<XName> wanted) => Response(Info(target), wanted);
 
         private XElement Response(FileSystemInfo entry, IReadOnlyList<XName> wanted)
         {

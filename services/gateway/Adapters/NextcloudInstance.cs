@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
 using Keyward.Gateway.Core;
 
 namespace Keyward.Gateway.Adapters;
@@ -76,7 +77,7 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
                 return new DavNode(false);
             }
 
-            var body = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
+            var body = XDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
             var found = body.Descendants(Dav + "propstat").FirstOrDefault(p => p.Element(Dav + "status")?.Value.Contains(" 200 ", StringComparison.Ordinal) == true)?.Element(Dav + "prop");
             var fileId = found?.Element(Oc + "fileid")?.Value;
             return string.IsNullOrEmpty(fileId) ? new DavNode(false) : new DavNode(true, fileId, found!.Element(Dav + "resourcetype")?.Element(Dav + "collection") is not null);
@@ -88,8 +89,45 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         }
     }
 
+    /// <summary>
+    /// The node with this file id among the caller's files (reference §7b: a SEARCH by <c>oc:fileid</c>): its href, whether
+    /// it is a folder, whose it is. Null when the caller has no such node; throws <see cref="HttpRequestException"/> when
+    /// the instance cannot be asked.
+    /// </summary>
+    public async Task<(string Href, bool IsFolder, string OwnerId)?> FindFileAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string userId, string fileId,
+        CancellationToken cancellationToken)
+    {
+        var search = new XElement(Dav + "searchrequest", new XAttribute(XNamespace.Xmlns + "d", Dav),
+            new XAttribute(XNamespace.Xmlns + "oc", Oc),
+            new XElement(Dav + "basicsearch",
+                new XElement(Dav + "select", new XElement(Dav + "prop", new XElement(Oc + "fileid"), new XElement(Dav + "resourcetype"), new XElement(Oc + "owner-id"))),
+                new XElement(Dav + "from", new XElement(Dav + "scope", new XElement(Dav + "href", $"/files/{userId}"), new XElement(Dav + "depth", "infinity"))),
+                new XElement(Dav + "where", new XElement(Dav + "eq", new XElement(Dav + "prop", new XElement(Oc + "fileid")), new XElement(Dav + "literal", fileId))),
+                new XElement(Dav + "orderby")));
+        using var request = new HttpRequestMessage(new HttpMethod("SEARCH"), new Uri(tenant.BaseUrl, "remote.php/dav/"))
+        {
+            Content = new StringContent(search.ToString(), System.Text.Encoding.UTF8, "text/xml"),
+        };
+        Credentials(request, headers);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+        if ((int)response.StatusCode != 207 || TryParse(await response.Content.ReadAsStringAsync(timeout.Token)) is not { } found)
+        {
+            throw new HttpRequestException($"the instance answered the file search with {(int)response.StatusCode}");
+        }
+
+        var node = found.Root!.Elements(Dav + "response").FirstOrDefault(r => r.Descendants(Oc + "fileid").Any(f => f.Value == fileId));
+        if (node?.Element(Dav + "href")?.Value is not { } href)
+        {
+            return null;
+        }
+
+        return (href, node.Descendants(Dav + "resourcetype").Elements(Dav + "collection").Any(), node.Descendants(Oc + "owner-id").FirstOrDefault()?.Value ?? "");
+    }
+
     /// <summary>A PROPFIND with the caller's body and Depth; the multistatus parsed when it is one (status 207).</summary>
-    public async Task<(int Status, string ContentType, string Text, System.Xml.Linq.XDocument? Multistatus)> PropFindAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string davPathAndQuery,
+    public async Task<(int Status, string ContentType, string Text, XDocument? Multistatus)> PropFindAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string davPathAndQuery,
         string depth, string body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(new HttpMethod("PROPFIND"), new Uri(tenant.BaseUrl, davPathAndQuery.TrimStart('/')))
@@ -110,11 +148,11 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         return ((int)response.StatusCode, contentType, text, (int)response.StatusCode == 207 ? TryParse(text) : null);
     }
 
-    private static System.Xml.Linq.XDocument? TryParse(string text)
+    private static XDocument? TryParse(string text)
     {
         try
         {
-            return System.Xml.Linq.XDocument.Parse(text);
+            return XDocument.Parse(text);
         }
         catch (System.Xml.XmlException)
         {
@@ -122,8 +160,8 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         }
     }
 
-    private static readonly System.Xml.Linq.XNamespace Dav = "DAV:";
-    private static readonly System.Xml.Linq.XNamespace Oc = "http://owncloud.org/ns";
+    private static readonly XNamespace Dav = "DAV:";
+    private static readonly XNamespace Oc = "http://owncloud.org/ns";
     private const string PropFindBody = """<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/><d:resourcetype/></d:prop></d:propfind>""";
 
     private static void Credentials(HttpRequestMessage request, IHeaderDictionary headers)

@@ -275,6 +275,26 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
 
     private const int FolderQueriesLimit = 1000;
 
+    /// <summary>
+    /// Whether the caller may have Keyward flag the instance's folder <paramref name="folderId"/> as encrypted (reference
+    /// §1.8, stricter): it must be a folder among the caller's files, <b>owned</b> by the caller on the instance (so nobody
+    /// can claim another user's folder id first, and a sharee cannot become the owner of a shared folder), and empty.
+    /// </summary>
+    public async Task<bool> MayFlagAsync(FrontDoorCaller caller, string userId, string folderId, CancellationToken ct)
+    {
+        var node = await instance.FindFileAsync(caller.Tenant, caller.InstanceCredentials, userId, folderId, ct);
+        if (node is not { IsFolder: true } folder || folder.OwnerId != userId)
+        {
+            logger.LogInformation("Front door of {TenantId}: {UserId} may not flag {FolderId} ({Reason})", caller.Tenant.TenantId, userId, folderId,
+                node is null ? "not among their files" : !node.Value.IsFolder ? "not a folder" : $"owned by {node.Value.OwnerId}");
+            return false;
+        }
+
+        var (status, _, _, listing) = await instance.PropFindAsync(caller.Tenant, caller.InstanceCredentials, folder.Href.StartsWith('/') ? folder.Href : new Uri(folder.Href).AbsolutePath,
+            "1", """<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>""", ct);
+        return status == 207 && listing?.Root?.Elements(Dav + "response").Count() == 1;
+    }
+
     /// <summary>A property of the 200 propstat of a response.</summary>
     private static XElement? Found(XElement response, XName name) => response.Elements(Dav + "propstat")
         .Where(p => p.Element(Dav + "status")?.Value.Contains(" 200 ", StringComparison.Ordinal) == true)

@@ -26,6 +26,12 @@ public static class OcsMetadataEndpoints
         api.MapPut("/encrypted/{id}", (string id, HttpContext http, MetadataClient metadata) => Run(http, OcsOperation.MarkEncrypted, id, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
+            // Through the front door the instance says which folders are whose, not who asks first.
+            if (http.Features.Get<FrontDoorCaller>() is { } caller && !await MayFlagAsync(http, caller, id))
+            {
+                return OcsAnswer.Returned(404, "Folder not found");
+            }
+
             await metadata.RegisterFolderAsync(new RegisterFolderRequest { FolderId = id, ParentId = parameters["parentId"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.OkEmpty();
         })).WithBodyLimits(limits.KeyBodyBytes);
@@ -129,4 +135,16 @@ public static class OcsMetadataEndpoints
     /// <summary>The new counter from the header; anything but a positive integer counts as missing.</summary>
     private static long Counter(HttpContext http) =>
         long.TryParse(http.Request.Headers[CounterHeader].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
+
+    private static async Task<bool> MayFlagAsync(HttpContext http, FrontDoorCaller caller, string id)
+    {
+        try
+        {
+            return await http.RequestServices.GetRequiredService<FrontDoorWebDav>().MayFlagAsync(caller, Common.Auth.TenantContext.FromPrincipal(http.User).UserId, id, http.RequestAborted);
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !http.RequestAborted.IsCancellationRequested))
+        {
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "the Nextcloud instance could not be asked about the folder"));
+        }
+    }
 }

@@ -116,6 +116,46 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         Assert.Equal("RGDNVCK", home[$"{files}/Plain/"].Ok["permissions"]);
     }
 
+    [Fact]
+    public async Task Only_the_instances_owner_of_an_empty_folder_can_have_it_flagged_so_nobody_claims_a_folder_id_first()
+    {
+        await using var door = await FrontDoorSetup.StartAsync(system, "front-door-claims");
+        var (alice, mallory) = (door.Users[0], door.Users[2]);
+        using var aliceHttp = door.Client(alice);
+        using var malloryHttp = door.Client(mallory);
+        aliceHttp.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        malloryHttp.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        var aliceFolders = new E2eeFolders(new OcsClient(aliceHttp) { User = alice.Id, Tenant = TestTenants.TenantF });
+        var malloryFolders = new E2eeFolders(new OcsClient(malloryHttp) { User = mallory.Id, Tenant = TestTenants.TenantF });
+        var files = $"/remote.php/dav/files/{alice.Id}";
+        async Task<string> MakeAsync(string method, string path, HttpContent? content = null)
+        {
+            using var made = await aliceHttp.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = content });
+            Assert.True(made.IsSuccessStatusCode, $"{method} {path}: {(int)made.StatusCode}");
+            return long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var empty = await MakeAsync("MKCOL", $"{files}/Secret");
+        var full = await MakeAsync("MKCOL", $"{files}/Full");
+        var file = await MakeAsync("PUT", $"{files}/Full/notes.txt", new StringContent("plain"));
+
+        var squatted = await malloryFolders.RegisterAsync(empty, null);
+        var notEmpty = await aliceFolders.RegisterAsync(full, null);
+        var notAFolder = await aliceFolders.RegisterAsync(file, null);
+        var madeUp = await aliceFolders.RegisterAsync("99999999", null);
+        var hers = await aliceFolders.RegisterAsync(empty, null);
+
+        foreach (var refused in new[] { squatted, notEmpty, notAFolder, madeUp })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, refused.Status);
+            Assert.Equal("Folder not found", refused.Data.GetProperty("message").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, hers.Status);
+        // The folder is Alice's in Keyward too: Mallory cannot lock it.
+        Assert.NotEqual(HttpStatusCode.OK, (await malloryFolders.LockAsync(empty, 1)).Status);
+    }
+
     private sealed record Properties(Dictionary<string, string> Ok, HashSet<string> Missing);
 
     private static async Task<Dictionary<string, Properties>> PropFindAsync(HttpClient http, string path, string depth, string body)
