@@ -126,6 +126,23 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         return (href, node.Descendants(Dav + "resourcetype").Elements(Dav + "collection").Any(), node.Descendants(Oc + "owner-id").FirstOrDefault()?.Value ?? "");
     }
 
+    /// <summary>A body-less WebDAV request on the caller's behalf (the moves and deletes of staging); its status.</summary>
+    public async Task<int> DavAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string method, string davPath, IReadOnlyDictionary<string, string> extra,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(tenant.BaseUrl, davPath.TrimStart('/')));
+        Credentials(request, headers);
+        foreach (var (name, value) in extra)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+        return (int)response.StatusCode;
+    }
+
     /// <summary>A PROPFIND with the caller's body and Depth; the multistatus parsed when it is one (status 207).</summary>
     public async Task<(int Status, string ContentType, string Text, XDocument? Multistatus)> PropFindAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string davPathAndQuery,
         string depth, string body, CancellationToken cancellationToken)

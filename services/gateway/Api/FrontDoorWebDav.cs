@@ -103,7 +103,8 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         var verdict = WebDavRules.Decide(sourceEncrypted, destinationEncrypted, E2eeClientPolicy.Allows(userAgent, request.Headers["X-E2EE-SUPPORTED"].ToString()), token, held);
         if (verdict == DavWriteVerdict.Pass)
         {
-            return true;
+            var stagedWrite = upload ? into?.Encrypted == true : source!.Encrypted && (destination is null || into!.Encrypted);
+            return !stagedWrite || await StageAsync(http, tenant, credentials, path, destination);
         }
 
         var (status, exception, message) = WebDavRules.Refusal(verdict, userAgent);
@@ -111,6 +112,93 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         await WriteErrorAsync(http, status, exception, message, forbidden: status == 403);
         return false;
     }
+
+    /// <summary>
+    /// Stages an accepted write into an encrypted folder until unlock (reference §1.4): PUT and MKCOL go to
+    /// <c>name.e2e-to-save</c>, a COPY or MOVE (chunk assembly included, unlike the reference) to a staged destination, and
+    /// a DELETE becomes a move to <c>name.e2e-to-delete</c>. Names with those suffixes are reserved. True: forward the
+    /// (rewritten) request; false: answered here.
+    /// </summary>
+    private async Task<bool> StageAsync(HttpContext http, FrontDoorTenant tenant, IHeaderDictionary credentials, string path, string? destination)
+    {
+        var method = http.Request.Method.ToUpperInvariant();
+        if (method == "PROPPATCH")
+        {
+            return true;
+        }
+
+        if (method is "PUT" or "MKCOL" or "DELETE" && WebDavRules.HasReservedSuffix(path))
+        {
+            await WriteErrorAsync(http, 403, ForbiddenException, "Not allowed to create file with reserved suffix!", forbidden: true);
+            return false;
+        }
+
+        switch (method)
+        {
+            case "PUT" or "MKCOL":
+                http.Request.Path = PathString.FromUriComponent(WebDavRules.WithSuffix(path, WebDavRules.SaveSuffix));
+                return true;
+            case "DELETE":
+                var target = WebDavRules.WithSuffix(path, WebDavRules.DeleteSuffix);
+                var moved = await instance.DavAsync(tenant, credentials, "MOVE", path,
+                    new Dictionary<string, string> { ["Destination"] = new Uri(tenant.BaseUrl, target.TrimStart('/')).ToString(), ["Overwrite"] = "T" }, http.RequestAborted);
+                http.Response.StatusCode = moved is 201 or 204 ? 204 : moved;
+                return false;
+            default:
+                var original = http.Request.Headers["Destination"].ToString();
+                var staged = WebDavRules.WithSuffix(destination!, WebDavRules.SaveSuffix);
+                http.Request.Headers["Destination"] = Uri.TryCreate(original, UriKind.Absolute, out var absolute)
+                    ? new UriBuilder(absolute) { Path = staged }.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
+                    : staged;
+                return true;
+        }
+    }
+
+    /// <summary>
+    /// After an unlock through the front door: the staged items of every finalised folder made final (commit: saved ones
+    /// over their names, deleted ones deleted for good, without the trash bin) or undone (abort). Direct children only, as
+    /// the reference. Returns how many items could not be finalised (logged; the metadata's unlock stands).
+    /// </summary>
+    public async Task<int> FinalizeAsync(FrontDoorCaller caller, string userId, IReadOnlyList<string> folderIds, bool abort, CancellationToken ct)
+    {
+        var failed = 0;
+        foreach (var folderId in folderIds)
+        {
+            var folder = await instance.FindFileAsync(caller.Tenant, caller.InstanceCredentials, userId, folderId, ct);
+            if (folder is not { IsFolder: true })
+            {
+                continue;
+            }
+
+            var href = folder.Value.Href.StartsWith('/') ? folder.Value.Href : new Uri(folder.Value.Href).AbsolutePath;
+            var (_, _, _, listing) = await instance.PropFindAsync(caller.Tenant, caller.InstanceCredentials, href, "1",
+                """<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>""", ct);
+            foreach (var child in listing?.Root?.Elements(Dav + "response").Skip(1).Select(r => r.Element(Dav + "href")?.Value).OfType<string>() ?? [])
+            {
+                var childPath = child.StartsWith('/') ? child : new Uri(child).AbsolutePath;
+                if (WebDavRules.WithoutSuffix(childPath, out var deleted) is not { } final)
+                {
+                    continue;
+                }
+
+                var keep = abort == deleted; // abort restores deletions, commit keeps saved items
+                var status = keep
+                    ? await instance.DavAsync(caller.Tenant, caller.InstanceCredentials, "MOVE", childPath,
+                        new Dictionary<string, string> { ["Destination"] = new Uri(caller.Tenant.BaseUrl, final.TrimStart('/')).ToString(), ["Overwrite"] = "T" }, ct)
+                    : await instance.DavAsync(caller.Tenant, caller.InstanceCredentials, "DELETE", childPath, new Dictionary<string, string> { ["X-NC-Skip-Trashbin"] = "true" }, ct);
+                if (status is not (201 or 204))
+                {
+                    failed++;
+                    logger.LogWarning("Front door of {TenantId}: a staged item of folder {FolderId} could not be {Action} (the instance answered {Status})",
+                        caller.Tenant.TenantId, folderId, keep ? "moved into place" : "removed", status);
+                }
+            }
+        }
+
+        return failed;
+    }
+
+    private const string ForbiddenException = "OCA\\DAV\\Connector\\Sabre\\Exception\\Forbidden";
 
     /// <summary>Sabre's error document; Nextcloud's Forbidden adds <c>o:retry</c> and <c>o:reason</c>.</summary>
     private static Task WriteErrorAsync(HttpContext http, int status, string exception, string message, bool forbidden = false)
@@ -162,7 +250,9 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         var userAgent = request.Headers.UserAgent.ToString();
         var clientAllowed = E2eeClientPolicy.Allows(userAgent, request.Headers["X-E2EE-SUPPORTED"].ToString());
         var wanted = E2eeProperties.Where(requested.Contains).ToHashSet();
-        if (prop is null || (wanted.Count == 0 && clientAllowed))
+        // A listing is answered here too: inside an encrypted folder it must hide what is staged (reference §1.4).
+        var listing = request.Headers["Depth"].ToString() != "0";
+        if (prop is null || (wanted.Count == 0 && clientAllowed && !listing))
         {
             return false;
         }
@@ -217,6 +307,28 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         {
             await WriteErrorAsync(http, 403, "OCA\\DAV\\Connector\\Sabre\\Exception\\Forbidden", $"Client \"{userAgent}\" is not allowed to access end-to-end encrypted content", forbidden: true);
             return;
+        }
+
+        if (nodes.Count > 1 && nodes[0].IsFolder && Flagged(nodes[0].Id))
+        {
+            // Staged saves are invisible until unlock; staged deletions still show, under their own names.
+            foreach (var (response, _, _) in nodes.Skip(1).ToList())
+            {
+                var href = response.Element(Dav + "href")!;
+                if (WebDavRules.WithoutSuffix(href.Value, out var deleted) is { } final)
+                {
+                    if (deleted)
+                    {
+                        href.Value = final;
+                    }
+                    else
+                    {
+                        response.Remove();
+                    }
+                }
+            }
+
+            nodes = nodes.Where(n => n.Response.Parent is not null).ToList();
         }
 
         var folderOfFiles = nodes.Count > 0 && nodes[0].IsFolder ? nodes[0].Id : parentOfTarget;

@@ -107,7 +107,14 @@ public static class OcsMetadataEndpoints
                 Abort = !v1 && string.Equals(parameters["abort"], "true", StringComparison.OrdinalIgnoreCase),
                 ApiVersion = version,
             };
-            await metadata.UnlockAsync(request, cancellationToken: http.RequestAborted);
+            var unlocked = await metadata.UnlockAsync(request, cancellationToken: http.RequestAborted);
+            // Through the front door the instance's staged files go with the metadata (reference §1.5).
+            if (http.Features.Get<FrontDoorCaller>() is { } caller)
+            {
+                await http.RequestServices.GetRequiredService<FrontDoorWebDav>().FinalizeAsync(caller, Common.Auth.TenantContext.FromPrincipal(http.User).UserId,
+                    unlocked.FinalizedFolderIds, request.Abort, http.RequestAborted);
+            }
+
             return OcsAnswer.OkEmpty();
         })).WithBodyLimits(limits.KeyBodyBytes);
     }

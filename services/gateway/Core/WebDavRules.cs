@@ -33,6 +33,29 @@ public static class WebDavRules
     /// <summary>A chunked upload's assembly source (<c>/remote.php/dav/uploads/&lt;uid&gt;/&lt;id&gt;/.file</c>): a write into its destination only.</summary>
     public static bool IsUploadPath(string path) => path.StartsWith(UploadsRoot, StringComparison.Ordinal);
 
+    public const string SaveSuffix = ".e2e-to-save";
+    public const string DeleteSuffix = ".e2e-to-delete";
+
+    /// <summary>Whether the last segment of a path carries a staging suffix (reserved: nobody may create such a name).</summary>
+    public static bool HasReservedSuffix(string path)
+    {
+        var name = path.TrimEnd('/');
+        return name.EndsWith(SaveSuffix, StringComparison.Ordinal) || name.EndsWith(DeleteSuffix, StringComparison.Ordinal);
+    }
+
+    /// <summary>The path with <paramref name="suffix"/> on its last segment; a collection's trailing slash is kept.</summary>
+    public static string WithSuffix(string path, string suffix) => path.EndsWith('/') ? path.TrimEnd('/') + suffix + "/" : path + suffix;
+
+    /// <summary>The staged name's final one (the suffix taken off), or null when the path is not staged.</summary>
+    public static string? WithoutSuffix(string path, out bool deleted)
+    {
+        var slash = path.EndsWith('/') ? "/" : "";
+        var name = path.TrimEnd('/');
+        deleted = name.EndsWith(DeleteSuffix, StringComparison.Ordinal);
+        var suffix = deleted ? DeleteSuffix : name.EndsWith(SaveSuffix, StringComparison.Ordinal) ? SaveSuffix : null;
+        return suffix is null ? null : name[..^suffix.Length] + slash;
+    }
+
     /// <summary>The parent collection of a files path, or null at a user's root (which is never encrypted itself).</summary>
     public static string? Parent(string path)
     {

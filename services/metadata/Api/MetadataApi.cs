@@ -59,8 +59,8 @@ public sealed class MetadataApi(TenantContext caller, FolderContext folders, Met
 
     public override async Task<UnlockResponse> Unlock(UnlockRequest request, ServerCallContext context)
     {
-        await new UnlockFolder(folders).ExecuteAsync(request.FolderId, request.Token, request.Abort, request.ApiVersion, context.CancellationToken);
-        return new UnlockResponse();
+        var finalized = await new UnlockFolder(folders).ExecuteAsync(request.FolderId, request.Token, request.Abort, request.ApiVersion, context.CancellationToken);
+        return new UnlockResponse { FinalizedFolderIds = { finalized } };
     }
 
     public override async Task<BreakLockResponse> BreakLock(BreakLockRequest request, ServerCallContext context)

@@ -8,7 +8,8 @@ namespace Keyward.Metadata.Core;
 /// </summary>
 public sealed class UnlockFolder(FolderContext context)
 {
-    public async Task ExecuteAsync(string folderId, string token, bool abort, ApiVersion apiVersion, CancellationToken ct)
+    /// <summary>Returns the folders whose staged file changes go with this unlock, deepest first (the locked one last).</summary>
+    public async Task<IReadOnlyList<string>> ExecuteAsync(string folderId, string token, bool abort, ApiVersion apiVersion, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -17,7 +18,7 @@ public sealed class UnlockFolder(FolderContext context)
 
         FolderContext.RequireFolderId(folderId);
         var v1 = apiVersion == ApiVersion.V1;
-        await context.Folders.ChangeAsync(async change =>
+        return await context.Folders.ChangeAsync<IReadOnlyList<string>>(async change =>
         {
             // Committing points the folder at the pending text's blob: the texts themselves are not read.
             var tree = await change.LoadTreeAsync(folderId, ct, withTexts: false);
@@ -33,8 +34,10 @@ public sealed class UnlockFolder(FolderContext context)
 
             var touched = v1 ? tree.Locks.TouchedBy(token).Where(id => id == tree.Folder.Id).ToList() : tree.Locks.TouchedBy(token).ToList();
             var committedVersions = 0;
+            var finalized = new List<string>();
             foreach (var folder in (await change.LoadFoldersAsync(tree, touched, ct, withTexts: false)).OrderByDescending(f => f.Depth))
             {
+                finalized.Add(folder.Id);
                 if (abort)
                 {
                     MetadataCommit.Abort(folder);
@@ -76,7 +79,7 @@ public sealed class UnlockFolder(FolderContext context)
                 ("committed_versions", FolderContext.Number(committedVersions))));
             change.Save(tree);
             await change.CommitAsync(ct);
-            return true;
+            return finalized.Where(id => id != tree.Folder.Id).Append(tree.Folder.Id).ToList();
         }, ct);
     }
 }

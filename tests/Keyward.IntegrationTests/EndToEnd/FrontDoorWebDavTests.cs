@@ -156,6 +156,59 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         Assert.NotEqual(HttpStatusCode.OK, (await malloryFolders.LockAsync(empty, 1)).Status);
     }
 
+    [Fact]
+    public async Task Writes_under_the_lock_are_staged_invisible_until_unlock_and_undone_by_abort()
+    {
+        await using var door = await FrontDoorSetup.StartAsync(system, "front-door-staging");
+        var user = door.Users[0];
+        using var http = door.Client(user);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        // The instance itself, asked directly: what it really holds.
+        using var instance = new HttpClient { BaseAddress = door.Instance.HttpAddress };
+        instance.DefaultRequestHeaders.Authorization = user.Basic;
+        var files = $"/remote.php/dav/files/{user.Id}";
+        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
+        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
+        var id = long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
+        const string Listing = """<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>""";
+        async Task<List<string>> SeenAsync(HttpClient client) => (await PropFindAsync(client, $"{files}/Encrypted/", "1", Listing)).Keys
+            .Where(k => !k.EndsWith('/')).Select(k => k[(k.LastIndexOf('/') + 1)..]).Order(StringComparer.Ordinal).ToList();
+
+        // Commit: the saved file appears only at unlock.
+        var token = await folders.LockedAsync(id, 1);
+        Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Encrypted/x.bin", token)).StatusCode);
+        await AssertRefusedAsync(await Put(http, $"{files}/Encrypted/y.bin.e2e-to-save", token), 403, "Not allowed to create file with reserved suffix!");
+        var whileLocked = (Gateway: await SeenAsync(http), Instance: await SeenAsync(instance));
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+        var committed = (Gateway: await SeenAsync(http), Instance: await SeenAsync(instance));
+
+        // Abort: a deletion is undone, a new file dropped.
+        token = await folders.LockedAsync(id, 2);
+        using var deleted = await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"{files}/Encrypted/x.bin") { Headers = { { "e2e-token", token } } });
+        Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Encrypted/z.bin", token)).StatusCode);
+        var beforeAbort = (Gateway: await SeenAsync(http), Instance: await SeenAsync(instance));
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token, abort: true)).Status);
+        var aborted = await SeenAsync(instance);
+
+        // Commit of a deletion: gone for good.
+        token = await folders.LockedAsync(id, 3);
+        using var deletedForGood = await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"{files}/Encrypted/x.bin") { Headers = { { "e2e-token", token } } });
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+        var afterDelete = await SeenAsync(instance);
+
+        Assert.Empty(whileLocked.Gateway);
+        Assert.Equal(["x.bin.e2e-to-save"], whileLocked.Instance);
+        Assert.Equal(["x.bin"], committed.Gateway);
+        Assert.Equal(["x.bin"], committed.Instance);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(["x.bin"], beforeAbort.Gateway); // a staged deletion still shows under its own name
+        Assert.Equal(["x.bin.e2e-to-delete", "z.bin.e2e-to-save"], beforeAbort.Instance);
+        Assert.Equal(["x.bin"], aborted);
+        Assert.Equal(HttpStatusCode.NoContent, deletedForGood.StatusCode);
+        Assert.Empty(afterDelete);
+    }
+
     private sealed record Properties(Dictionary<string, string> Ok, HashSet<string> Missing);
 
     private static async Task<Dictionary<string, Properties>> PropFindAsync(HttpClient http, string path, string depth, string body)

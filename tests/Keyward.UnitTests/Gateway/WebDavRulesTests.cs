@@ -46,4 +46,24 @@ public sealed class WebDavRulesTests
     [InlineData("GET", false)]
     [InlineData("LOCK", false)]
     public void PROPPATCH_is_a_write_too(string method, bool write) => Assert.Equal(write, WebDavRules.IsWrite(method));
+
+    [Theory]
+    [InlineData("/remote.php/dav/files/a/E/x.bin", ".e2e-to-save", "/remote.php/dav/files/a/E/x.bin.e2e-to-save")]
+    [InlineData("/remote.php/dav/files/a/E/sub/", ".e2e-to-save", "/remote.php/dav/files/a/E/sub.e2e-to-save/")]
+    [InlineData("/remote.php/dav/files/a/E/x.bin", ".e2e-to-delete", "/remote.php/dav/files/a/E/x.bin.e2e-to-delete")]
+    public void Staged_names_keep_a_collections_slash(string path, string suffix, string staged) =>
+        Assert.Equal(staged, WebDavRules.WithSuffix(path, suffix));
+
+    [Theory]
+    [InlineData("/E/x.bin.e2e-to-save", "/E/x.bin", false)]
+    [InlineData("/E/sub.e2e-to-save/", "/E/sub/", false)]
+    [InlineData("/E/x.bin.e2e-to-delete", "/E/x.bin", true)]
+    [InlineData("/E/x.bin", null, false)]
+    [InlineData("/E/x.e2e-to-saved", null, false)]
+    public void A_staged_name_knows_its_final_one(string path, string? final, bool deleted)
+    {
+        Assert.Equal(final, WebDavRules.WithoutSuffix(path, out var isDeletion));
+        Assert.Equal(deleted, isDeletion);
+        Assert.Equal(final is not null, WebDavRules.HasReservedSuffix(path));
+    }
 }
