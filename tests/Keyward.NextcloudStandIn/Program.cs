@@ -40,4 +40,5 @@ foreach (var (entry, flavor) in new[] { ("/ocs/v1.php", 1), ("/ocs/v2.php", 2) }
 
 WebDav.Map(app, accounts, files);
 WebDav.MapSearch(app, accounts, files);
+Shares.Map(app, accounts, files);
 app.Run();

@@ -10,8 +10,8 @@ namespace Keyward.Gateway.Adapters;
 /// <summary>
 /// Short-lived tenant tokens for callers the instance vouched for: signed with the tenant's delegation key, whose public
 /// half the tenant lists among its signing keys, so the services behind the gateway check the caller as they check any
-/// tenant token. Role <c>user</c> only: operators and auditors keep their own JWTs. One token per user, reused until it
-/// nears its end.
+/// tenant token. Role <c>user</c> only (and <c>instance</c> for the front door's own reports to the share registry):
+/// operators and auditors keep their own JWTs. One token per user and role, reused until it nears its end.
 /// </summary>
 public sealed class DelegatedTokens
 {
@@ -32,10 +32,20 @@ public sealed class DelegatedTokens
         }
     }
 
-    public string For(string tenantId, string userId)
+    /// <summary>
+    /// The front door speaking as the tenant's instance (role <c>instance</c>): it reports to the share registry what it
+    /// learned from the instance itself (a share and its owner, a share the instance no longer knows).
+    /// </summary>
+    public string ForInstance(string tenantId) => For(tenantId, InstanceSubject, "instance");
+
+    public const string InstanceSubject = "nextcloud-frontdoor";
+
+    public string For(string tenantId, string userId) => For(tenantId, userId, "user");
+
+    private string For(string tenantId, string userId, string role)
     {
         var now = _clock.GetUtcNow();
-        if (_issued.TryGetValue((tenantId, userId), out var issued) && issued.Expires - now > Lifetime / 5)
+        if (_issued.TryGetValue((tenantId, userId + "\n" + role), out var issued) && issued.Expires - now > Lifetime / 5)
         {
             return issued.Token;
         }
@@ -55,14 +65,14 @@ public sealed class DelegatedTokens
             {
                 ["sub"] = userId,
                 [TenantContext.TenantClaim] = tenantId,
-                [TenantContext.RolesClaim] = new[] { "user" },
+                [TenantContext.RolesClaim] = new[] { role },
             },
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
             SigningCredentials = key,
         });
-        _issued[(tenantId, userId)] = (token, expires);
+        _issued[(tenantId, userId + "\n" + role)] = (token, expires);
         return token;
     }
 

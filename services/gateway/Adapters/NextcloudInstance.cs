@@ -126,6 +126,50 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         return (href, node.Descendants(Dav + "resourcetype").Elements(Dav + "collection").Any(), node.Descendants(Oc + "owner-id").FirstOrDefault()?.Value ?? "");
     }
 
+    /// <summary>A public link share of the caller's, as the instance's share API lists it (reference §7c).</summary>
+    public sealed record LinkShare(string Token, string OwnerId, string NodeId, int Permissions);
+
+    /// <summary>The caller's own link shares (share types 3 and 4); null when the instance cannot be asked.</summary>
+    public async Task<IReadOnlyList<LinkShare>?> OwnSharesAsync(FrontDoorTenant tenant, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        var (status, data, _) = await GetOcsNodeAsync(tenant, "ocs/v2.php/apps/files_sharing/api/v1/shares", headers, cancellationToken);
+        if (status != HttpStatusCode.OK || data is not JsonArray shares)
+        {
+            return null;
+        }
+
+        return shares.OfType<JsonObject>()
+            .Where(s => s["share_type"]?.ToString() is "3" or "4" && s["token"]?.ToString() is { Length: > 0 })
+            .Select(s => new LinkShare(s["token"]!.ToString(), s["uid_owner"]?.ToString() ?? "", s["item_source"]?.ToString() ?? "",
+                int.TryParse(s["permissions"]?.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 0))
+            .ToList();
+    }
+
+    /// <summary>Whether the instance still knows a share token (anonymous <c>shareinfo</c>: 404 means gone); null when it cannot be asked.</summary>
+    public async Task<bool?> ShareExistsAsync(FrontDoorTenant tenant, string token, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(tenant.BaseUrl, "index.php/apps/files_sharing/shareinfo"))
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("t", token)]),
+        };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.NotFound => false,
+                HttpStatusCode.OK or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => true, // file drop or password: it exists
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
     /// <summary>A body-less WebDAV request on the caller's behalf (the moves and deletes of staging); its status.</summary>
     public async Task<int> DavAsync(FrontDoorTenant tenant, IHeaderDictionary headers, string method, string davPath, IReadOnlyDictionary<string, string> extra,
         CancellationToken cancellationToken)
@@ -194,6 +238,12 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
 
     private async Task<(HttpStatusCode? Status, JsonObject? Data, string? Problem)> GetOcsAsync(FrontDoorTenant tenant, string path, IHeaderDictionary headers, CancellationToken cancellationToken)
     {
+        var (status, data, problem) = await GetOcsNodeAsync(tenant, path, headers, cancellationToken);
+        return (status, data as JsonObject, problem);
+    }
+
+    private async Task<(HttpStatusCode? Status, JsonNode? Data, string? Problem)> GetOcsNodeAsync(FrontDoorTenant tenant, string path, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(tenant.BaseUrl, path + "?format=json"));
         request.Headers.TryAddWithoutValidation("OCS-APIRequest", "true");
         request.Headers.TryAddWithoutValidation("Accept", "application/json");
@@ -210,7 +260,7 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
             }
 
             var body = JsonNode.Parse(await response.Content.ReadAsStreamAsync(timeout.Token));
-            return (response.StatusCode, body?["ocs"]?["data"] as JsonObject, null);
+            return (response.StatusCode, body?["ocs"]?["data"], null);
         }
         catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

@@ -73,6 +73,7 @@ public sealed class FrontDoor(
         builder.Services.AddSingleton<FrontDoorIdentities>();
         builder.Services.AddSingleton<DelegatedTokens>();
         builder.Services.AddSingleton<FrontDoorWebDav>();
+        builder.Services.AddSingleton<FrontDoorShares>();
         builder.Services.AddSingleton<FrontDoor>();
         return builder;
     }
@@ -127,6 +128,7 @@ public sealed class FrontDoor(
             return;
         }
 
+        http.Features.Set(tenant);
         if (kind is CredentialKind.None or CredentialKind.KeywardToken)
         {
             await next(http);

@@ -21,13 +21,20 @@ public static class OcsKeyEndpoints
         api.MapGet("/private-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.GetPrivateKey, gated: true, async () =>
         {
             // A public share's private key is asked for with its token in x-nc-e2ee-share-token (reference §a.2).
-            var key = await keys.GetPrivateKeyAsync(new GetPrivateKeyRequest { ShareToken = http.Request.Headers[ShareTokenHeader].ToString() }, cancellationToken: http.RequestAborted);
+            var shareToken = http.Request.Headers[ShareTokenHeader].ToString();
+            if (shareToken.Length > 0 && http.Features.Get<FrontDoorTenant>() is { } tenant)
+            {
+                await http.RequestServices.GetRequiredService<FrontDoorShares>().ForgetIfGoneAsync(tenant, shareToken, http.RequestAborted);
+            }
+
+            var key = await keys.GetPrivateKeyAsync(new GetPrivateKeyRequest { ShareToken = shareToken }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["private-key"] = key.PrivateKey_ });
         }));
 
         api.MapPost("/private-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.StorePrivateKey, gated: true, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
+            await RegisterShareAsync(http, parameters["shareToken"]);
             var stored = await keys.SetPrivateKeyAsync(new SetPrivateKeyRequest { PrivateKey = parameters["privateKey"] ?? "", ShareToken = parameters["shareToken"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["private-key"] = stored.PrivateKey_ });
         })).WithBodyLimits(limits.KeyBodyBytes);
@@ -43,6 +50,7 @@ public static class OcsKeyEndpoints
         api.MapPost("/public-key", (HttpContext http, KeysClient keys) => OcsCall.RunAsync(http, flavor, OcsOperation.CreateCertificate, gated: true, async () =>
         {
             var parameters = await OcsParameters.ReadAsync(http.Request);
+            await RegisterShareAsync(http, parameters["shareToken"]);
             var certificate = await keys.CreateCertificateAsync(new CreateCertificateRequest { CsrPem = parameters["csr"] ?? "", ShareToken = parameters["shareToken"] ?? "" }, cancellationToken: http.RequestAborted);
             return OcsAnswer.Ok(new JsonObject { ["public-key"] = certificate.CertificatePem });
         })).WithBodyLimits(limits.KeyBodyBytes);
@@ -127,4 +135,10 @@ public static class OcsKeyEndpoints
             return false;
         }
     }
+
+    /// <summary>Through the front door, a share's keys come with the share as the instance knows it (see <see cref="FrontDoorShares"/>).</summary>
+    private static Task RegisterShareAsync(HttpContext http, string? shareToken) =>
+        !string.IsNullOrEmpty(shareToken) && http.Features.Get<FrontDoorCaller>() is { } caller
+            ? http.RequestServices.GetRequiredService<FrontDoorShares>().RegisterIfOwnedAsync(caller, Common.Auth.TenantContext.FromPrincipal(http.User).UserId, shareToken, http.RequestAborted)
+            : Task.CompletedTask;
 }
