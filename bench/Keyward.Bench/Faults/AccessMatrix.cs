@@ -42,7 +42,7 @@ public static class AccessMatrix
             using var response = await http.SendAsync(request);
             var status = (int)response.StatusCode;
             refused += status == attempt.Expected ? 1 : 0;
-            var (logged, _) = await audit.WaitForAsync(attempt.AuditAction, "actor", attempt.Actor, [attempt.Actor], TimeSpan.FromSeconds(20), attempt.AuditTenant);
+            var (logged, _, _) = await audit.WaitForAsync(attempt.AuditAction, "actor", attempt.Actor, [attempt.Actor], TimeSpan.FromSeconds(20), attempt.AuditTenant);
             var found = logged.Contains(attempt.Actor);
             audited += found ? 1 : 0;
             notes.Add($"{attempt.Who}: {status}{(status == attempt.Expected ? "" : $" (expected {attempt.Expected})")}, {(found ? "audited" : "NOT AUDITED")}");

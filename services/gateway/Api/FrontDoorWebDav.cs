@@ -170,12 +170,12 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
                 continue;
             }
 
-            var href = folder.Value.Href.StartsWith('/') ? folder.Value.Href : new Uri(folder.Value.Href).AbsolutePath;
+            var href = PathOf(folder.Value.Href);
             var (_, _, _, listing) = await instance.PropFindAsync(caller.Tenant, caller.InstanceCredentials, href, "1",
-                """<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>""", ct);
+                ResourceTypeOnly, ct);
             foreach (var child in listing?.Root?.Elements(Dav + "response").Skip(1).Select(r => r.Element(Dav + "href")?.Value).OfType<string>() ?? [])
             {
-                var childPath = child.StartsWith('/') ? child : new Uri(child).AbsolutePath;
+                var childPath = PathOf(child);
                 if (WebDavRules.WithoutSuffix(childPath, out var deleted) is not { } final)
                 {
                     continue;
@@ -197,6 +197,11 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
 
         return failed;
     }
+
+    private const string ResourceTypeOnly = """<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>""";
+
+    /// <summary>A multistatus href as a path (servers may send absolute URLs).</summary>
+    private static string PathOf(string href) => href.StartsWith('/') ? href : new Uri(href).AbsolutePath;
 
     private const string ForbiddenException = "OCA\\DAV\\Connector\\Sabre\\Exception\\Forbidden";
 
@@ -402,8 +407,8 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
             return false;
         }
 
-        var (status, _, _, listing) = await instance.PropFindAsync(caller.Tenant, caller.InstanceCredentials, folder.Href.StartsWith('/') ? folder.Href : new Uri(folder.Href).AbsolutePath,
-            "1", """<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>""", ct);
+        var (status, _, _, listing) = await instance.PropFindAsync(caller.Tenant, caller.InstanceCredentials, PathOf(folder.Href),
+            "1", ResourceTypeOnly, ct);
         return status == 207 && listing?.Root?.Elements(Dav + "response").Count() == 1;
     }
 

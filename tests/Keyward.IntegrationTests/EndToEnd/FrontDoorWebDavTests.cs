@@ -27,7 +27,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
 
         // The user makes a folder on the instance and has Keyward flag it, under the instance's own file id.
         using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
-        var id = long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = FileIdOf(made);
         Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
         Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Plain"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Plain/outside.bin", null)).StatusCode);
@@ -80,7 +80,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         var files = $"/remote.php/dav/files/{user.Id}";
         var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
         using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
-        var id = long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = FileIdOf(made);
         Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
         var metadata = E2eeFolders.Metadata(user.Id);
         await folders.CommitAsync(id, metadata, counter: 1);
@@ -132,7 +132,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         {
             using var made = await aliceHttp.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = content });
             Assert.True(made.IsSuccessStatusCode, $"{method} {path}: {(int)made.StatusCode}");
-            return long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return FileIdOf(made);
         }
 
         var empty = await MakeAsync("MKCOL", $"{files}/Secret");
@@ -169,7 +169,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         var files = $"/remote.php/dav/files/{user.Id}";
         var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
         using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
-        var id = long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = FileIdOf(made);
         Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
         const string Listing = """<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>""";
         async Task<List<string>> SeenAsync(HttpClient client) => (await PropFindAsync(client, $"{files}/Encrypted/", "1", Listing)).Keys
@@ -241,6 +241,10 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
             return new Properties(ok, missing);
         });
     }
+
+    /// <summary>The instance's file id of what a PUT or MKCOL made (OC-FileId: the id padded to 8 digits, then the instance id).</summary>
+    private static string FileIdOf(HttpResponseMessage made) =>
+        long.Parse(made.Headers.GetValues("OC-FileId").Single()[..8], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static Task<HttpResponseMessage> Put(HttpClient http, string path, string? token)
     {
