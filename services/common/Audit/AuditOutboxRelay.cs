@@ -30,8 +30,8 @@ public sealed class OutboxRelayOptions
 
     /// <summary>
     /// The longest pause between attempts while RabbitMQ is away. An attempt then costs one connection attempt and no
-    /// broker load, and the pause is how long the backlog may sit after the broker is back: 30 s left a minute's backlog
-    /// waiting up to half a minute more (the broker drill's recovery moved between 55 and 104 s with where the pause fell).
+    /// broker load, and the pause is how long the backlog may sit after the broker is back (a 30 s cap could leave it
+    /// waiting half a minute more; the drain itself, one message per event, is what limits recovery: docs/reliability.md).
     /// </summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 }
