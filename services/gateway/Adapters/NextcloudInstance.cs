@@ -61,12 +61,9 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
             Content = new StringContent(PropFindBody, System.Text.Encoding.UTF8, "application/xml"),
         };
         request.Headers.TryAddWithoutValidation("Depth", "0");
-        Credentials(request, headers);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(tenant.Options.Timeout);
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+            using var response = await SendAsync(tenant, request, headers, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 return new DavNode(true);
@@ -77,7 +74,7 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
                 return new DavNode(false);
             }
 
-            var body = XDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
+            var body = XDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
             var found = body.Descendants(Dav + "propstat").FirstOrDefault(p => p.Element(Dav + "status")?.Value.Contains(" 200 ", StringComparison.Ordinal) == true)?.Element(Dav + "prop");
             var fileId = found?.Element(Oc + "fileid")?.Value;
             return string.IsNullOrEmpty(fileId) ? new DavNode(false) : new DavNode(true, fileId, found!.Element(Dav + "resourcetype")?.Element(Dav + "collection") is not null);
@@ -108,11 +105,8 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         {
             Content = new StringContent(search.ToString(), System.Text.Encoding.UTF8, "text/xml"),
         };
-        Credentials(request, headers);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(tenant.Options.Timeout);
-        using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
-        if ((int)response.StatusCode != 207 || TryParse(await response.Content.ReadAsStringAsync(timeout.Token)) is not { } found)
+        using var response = await SendAsync(tenant, request, headers, cancellationToken);
+        if ((int)response.StatusCode != 207 || TryParse(await response.Content.ReadAsStringAsync(cancellationToken)) is not { } found)
         {
             throw new HttpRequestException($"the instance answered the file search with {(int)response.StatusCode}");
         }
@@ -152,11 +146,9 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         {
             Content = new FormUrlEncodedContent([KeyValuePair.Create("t", token)]),
         };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(tenant.Options.Timeout);
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+            using var response = await SendAsync(tenant, request, null, cancellationToken);
             return response.StatusCode switch
             {
                 HttpStatusCode.NotFound => false,
@@ -175,15 +167,12 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(tenant.BaseUrl, davPath.TrimStart('/')));
-        Credentials(request, headers);
         foreach (var (name, value) in extra)
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(tenant.Options.Timeout);
-        using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+        using var response = await SendAsync(tenant, request, headers, cancellationToken);
         return (int)response.StatusCode;
     }
 
@@ -200,11 +189,8 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
             request.Headers.TryAddWithoutValidation("Depth", depth);
         }
 
-        Credentials(request, headers);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(tenant.Options.Timeout);
-        using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
-        var text = await response.Content.ReadAsStringAsync(timeout.Token);
+        using var response = await SendAsync(tenant, request, headers, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
         var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/xml; charset=utf-8";
         return ((int)response.StatusCode, contentType, text, (int)response.StatusCode == 207 ? TryParse(text) : null);
     }
@@ -224,6 +210,19 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
     private static readonly XNamespace Dav = "DAV:";
     private static readonly XNamespace Oc = "http://owncloud.org/ns";
     private const string PropFindBody = """<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/><d:resourcetype/></d:prop></d:propfind>""";
+
+    /// <summary>Sends with the caller's credentials (if any) and the tenant's timeout; the answer is read in full within it.</summary>
+    private async Task<HttpResponseMessage> SendAsync(FrontDoorTenant tenant, HttpRequestMessage request, IHeaderDictionary? headers, CancellationToken cancellationToken)
+    {
+        if (headers is not null)
+        {
+            Credentials(request, headers);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(tenant.Options.Timeout);
+        return await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+    }
 
     private static void Credentials(HttpRequestMessage request, IHeaderDictionary headers)
     {
@@ -247,19 +246,16 @@ public sealed class NextcloudInstance(IHttpClientFactory clients, ILogger<Nextcl
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(tenant.BaseUrl, path + "?format=json"));
         request.Headers.TryAddWithoutValidation("OCS-APIRequest", "true");
         request.Headers.TryAddWithoutValidation("Accept", "application/json");
-        Credentials(request, headers);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(tenant.Options.Timeout);
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
+            using var response = await SendAsync(tenant, request, headers, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 return (response.StatusCode, null, null);
             }
 
-            var body = JsonNode.Parse(await response.Content.ReadAsStreamAsync(timeout.Token));
+            var body = JsonNode.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
             return (response.StatusCode, body?["ocs"]?["data"], null);
         }
         catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -20,15 +20,8 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-dav");
         var user = door.Users[0];
-        using var http = door.Client(user);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
-        var files = $"/remote.php/dav/files/{user.Id}";
-        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
-
-        // The user makes a folder on the instance and has Keyward flag it, under the instance's own file id.
-        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
-        var id = FileIdOf(made);
-        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
+        var (http, files, folders, id) = await EncryptedFolderAsync(door, user);
+        using var client = http;
         Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Plain"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Plain/outside.bin", null)).StatusCode);
 
@@ -75,13 +68,8 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-propfind");
         var user = door.Users[0];
-        using var http = door.Client(user);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
-        var files = $"/remote.php/dav/files/{user.Id}";
-        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
-        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
-        var id = FileIdOf(made);
-        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
+        var (http, files, folders, id) = await EncryptedFolderAsync(door, user);
+        using var client = http;
         var metadata = E2eeFolders.Metadata(user.Id);
         await folders.CommitAsync(id, metadata, counter: 1);
         var token = await folders.LockedAsync(id, 2);
@@ -161,16 +149,11 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-staging");
         var user = door.Users[0];
-        using var http = door.Client(user);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        var (http, files, folders, id) = await EncryptedFolderAsync(door, user);
+        using var client = http;
         // The instance itself, asked directly: what it really holds.
         using var instance = new HttpClient { BaseAddress = door.Instance.HttpAddress };
         instance.DefaultRequestHeaders.Authorization = user.Basic;
-        var files = $"/remote.php/dav/files/{user.Id}";
-        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
-        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
-        var id = FileIdOf(made);
-        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
         const string Listing = """<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>""";
         async Task<List<string>> SeenAsync(HttpClient client) => (await PropFindAsync(client, $"{files}/Encrypted/", "1", Listing)).Keys
             .Where(k => !k.EndsWith('/')).Select(k => k[(k.LastIndexOf('/') + 1)..]).Order(StringComparer.Ordinal).ToList();
@@ -240,6 +223,22 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
 
             return new Properties(ok, missing);
         });
+    }
+
+    /// <summary>
+    /// A desktop client of the user, and the folder <c>Encrypted</c> it made on the instance and had Keyward flag under the
+    /// instance's own file id.
+    /// </summary>
+    private static async Task<(HttpClient Http, string Files, E2eeFolders Folders, string Id)> EncryptedFolderAsync(FrontDoorSetup door, StandInUser user)
+    {
+        var http = door.Client(user);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        var files = $"/remote.php/dav/files/{user.Id}";
+        var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
+        using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));
+        var id = FileIdOf(made);
+        Assert.Equal(HttpStatusCode.OK, (await folders.RegisterAsync(id, null)).Status);
+        return (http, files, folders, id);
     }
 
     /// <summary>The instance's file id of what a PUT or MKCOL made (OC-FileId: the id padded to 8 digits, then the instance id).</summary>
