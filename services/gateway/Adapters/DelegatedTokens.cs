@@ -18,7 +18,7 @@ public sealed class DelegatedTokens
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
     private const int MaxCached = 50_000;
     private readonly Dictionary<string, (SigningCredentials Key, string Issuer)> _signers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Tenant, string User), (string Token, DateTimeOffset Expires)> _issued = new();
+    private readonly ConcurrentDictionary<(string Tenant, string User, string Role), (string Token, DateTimeOffset Expires)> _issued = new();
     private readonly TimeProvider _clock;
 
     public DelegatedTokens(FrontDoorTenants tenants, IConfiguration configuration, TimeProvider clock)
@@ -45,7 +45,7 @@ public sealed class DelegatedTokens
     private string For(string tenantId, string userId, string role)
     {
         var now = _clock.GetUtcNow();
-        if (_issued.TryGetValue((tenantId, userId + "\n" + role), out var issued) && issued.Expires - now > Lifetime / 5)
+        if (_issued.TryGetValue((tenantId, userId, role), out var issued) && issued.Expires - now > Lifetime / 5)
         {
             return issued.Token;
         }
@@ -72,7 +72,7 @@ public sealed class DelegatedTokens
             Expires = expires.UtcDateTime,
             SigningCredentials = key,
         });
-        _issued[(tenantId, userId + "\n" + role)] = (token, expires);
+        _issued[(tenantId, userId, role)] = (token, expires);
         return token;
     }
 

@@ -111,7 +111,7 @@ public sealed class FrontDoor(
                 var caller = await identities.WhoIsAsync(tenant, davCredentials, http.RequestAborted);
                 if (caller.Outcome == WhoIsOutcome.Unreachable)
                 {
-                    await FailAsync(http, 503, $"The Nextcloud instance could not be asked who you are ({caller.Problem}); try again later", TimeSpan.FromSeconds(5));
+                    await InstanceUnreachableAsync(http, caller);
                     return;
                 }
 
@@ -151,7 +151,7 @@ public sealed class FrontDoor(
         switch (answer.Outcome)
         {
             case WhoIsOutcome.Unreachable:
-                await FailAsync(http, 503, $"The Nextcloud instance could not be asked who you are ({answer.Problem}); try again later", TimeSpan.FromSeconds(5));
+                await InstanceUnreachableAsync(http, answer);
                 return;
             case WhoIsOutcome.Refused:
                 Array.ForEach(keys, throttle.RecordRefusal);
@@ -203,6 +203,9 @@ public sealed class FrontDoor(
             await FailAsync(http, 503, "The Nextcloud instance could not be reached; try again later", TimeSpan.FromSeconds(5));
         }
     }
+
+    private static Task InstanceUnreachableAsync(HttpContext http, WhoIsAnswer answer) =>
+        FailAsync(http, 503, $"The Nextcloud instance could not be asked who you are ({answer.Problem}); try again later", TimeSpan.FromSeconds(5));
 
     /// <summary>An answer in the shape the path expects: the OCS envelope on OCS paths, Keyward's JSON error elsewhere.</summary>
     private static Task FailAsync(HttpContext http, int status, string message, TimeSpan? retryAfter)

@@ -13,7 +13,6 @@ namespace Keyward.IntegrationTests.EndToEnd;
 [Collection(SystemCollection.Name)]
 public sealed class FrontDoorShareTests(KeywardSystem system)
 {
-    private const string Desktop = "Mozilla/5.0 (Linux) mirall/3.13.0";
     private const string E2ee = "/ocs/v2.php/apps/end_to_end_encryption/api/v2";
     private static readonly string Blob = $"{Convert.ToBase64String(new byte[48])}|{Convert.ToBase64String(new byte[12])}|{Convert.ToBase64String(new byte[40])}";
 
@@ -22,16 +21,9 @@ public sealed class FrontDoorShareTests(KeywardSystem system)
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-shares");
         var (alice, visitor, mallory) = (door.Users[0], door.Users[1], door.Users[2]);
-        HttpClient Client(StandInUser user)
-        {
-            var http = door.Client(user);
-            http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
-            return http;
-        }
-
-        using var aliceHttp = Client(alice);
-        using var malloryHttp = Client(mallory);
-        using var visitorHttp = Client(visitor);
+        using var aliceHttp = door.DesktopClient(alice);
+        using var malloryHttp = door.DesktopClient(mallory);
+        using var visitorHttp = door.DesktopClient(visitor);
         Assert.Equal(HttpStatusCode.Created, (await aliceHttp.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"/remote.php/dav/files/{alice.Id}/Shared"))).StatusCode);
         using var created = await aliceHttp.PostAsync("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["path"] = "/Shared", ["shareType"] = "3", ["permissions"] = "1" }));

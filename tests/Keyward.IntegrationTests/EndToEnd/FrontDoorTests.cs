@@ -28,7 +28,7 @@ public sealed class FrontDoorTests(KeywardSystem system, ITestOutputHelper outpu
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-keys");
         var user = door.Users[1]; // logs in as an e-mail address; the instance knows them by another id
-        using var http = E2eeClient(door, user);
+        using var http = door.DesktopClient(user);
 
         var key = RSA.Create(2048);
         var mine = await PostFormAsync(http, $"{E2ee}/public-key", ("csr", Csr(user.Id, key)));
@@ -86,7 +86,7 @@ public sealed class FrontDoorTests(KeywardSystem system, ITestOutputHelper outpu
         await guesser.GetAsync($"{E2ee}/private-key");
         using var blocked = await guesser.GetAsync($"{E2ee}/private-key");
         // Even the right password is not tried from this address, nor for this login, until the window has passed.
-        using var rightPassword = await E2eeClient(door, victim).GetAsync($"{E2ee}/private-key");
+        using var rightPassword = await door.DesktopClient(victim).GetAsync($"{E2ee}/private-key");
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal(997, Meta(await refused.Content.ReadAsStringAsync()).GetProperty("statuscode").GetInt32());
@@ -102,7 +102,7 @@ public sealed class FrontDoorTests(KeywardSystem system, ITestOutputHelper outpu
     public async Task The_instance_down_is_503_for_logins_and_for_its_own_paths_never_a_login_failure()
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-down", instanceAddress: new Uri("http://127.0.0.1:9/"));
-        using var http = E2eeClient(door, door.Users[0]);
+        using var http = door.DesktopClient(door.Users[0]);
 
         using var key = await http.GetAsync($"{E2ee}/private-key");
         using var files = await http.SendAsync(new HttpRequestMessage(new HttpMethod("PROPFIND"), $"/remote.php/dav/files/{door.Users[0].Id}/"));
@@ -183,13 +183,6 @@ public sealed class FrontDoorTests(KeywardSystem system, ITestOutputHelper outpu
         Assert.Contains($"<d:getcontentlength>{Size}</d:getcontentlength>", await propfind.Content.ReadAsStringAsync());
         Assert.True(peak - before < 64L * 1048576, $"the gateway grew by {(peak - before) / 1048576} MiB while 1 GiB went through");
         Assert.False(gateway.HasExited);
-    }
-
-    private static HttpClient E2eeClient(FrontDoorSetup door, StandInUser user)
-    {
-        var http = door.Client(user);
-        http.DefaultRequestHeaders.Add("X-E2EE-SUPPORTED", "true");
-        return http;
     }
 
     private static long ResidentBytes(int pid)

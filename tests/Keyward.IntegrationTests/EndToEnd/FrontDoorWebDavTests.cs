@@ -13,7 +13,6 @@ namespace Keyward.IntegrationTests.EndToEnd;
 [Collection(SystemCollection.Name)]
 public sealed class FrontDoorWebDavTests(KeywardSystem system)
 {
-    private const string Desktop = "Mozilla/5.0 (Linux) mirall/3.13.0";
 
     [Fact]
     public async Task Writes_into_an_encrypted_folder_need_its_locks_token_and_nothing_else_gets_through()
@@ -109,10 +108,8 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
     {
         await using var door = await FrontDoorSetup.StartAsync(system, "front-door-claims");
         var (alice, mallory) = (door.Users[0], door.Users[2]);
-        using var aliceHttp = door.Client(alice);
-        using var malloryHttp = door.Client(mallory);
-        aliceHttp.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
-        malloryHttp.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        using var aliceHttp = door.DesktopClient(alice);
+        using var malloryHttp = door.DesktopClient(mallory);
         var aliceFolders = new E2eeFolders(new OcsClient(aliceHttp) { User = alice.Id, Tenant = TestTenants.TenantF });
         var malloryFolders = new E2eeFolders(new OcsClient(malloryHttp) { User = mallory.Id, Tenant = TestTenants.TenantF });
         var files = $"/remote.php/dav/files/{alice.Id}";
@@ -231,8 +228,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
     /// </summary>
     private static async Task<(HttpClient Http, string Files, E2eeFolders Folders, string Id)> EncryptedFolderAsync(FrontDoorSetup door, StandInUser user)
     {
-        var http = door.Client(user);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(Desktop);
+        var http = door.DesktopClient(user);
         var files = $"/remote.php/dav/files/{user.Id}";
         var folders = new E2eeFolders(new OcsClient(http) { User = user.Id, Tenant = TestTenants.TenantF });
         using var made = await http.SendAsync(new HttpRequestMessage(new HttpMethod("MKCOL"), $"{files}/Encrypted"));

@@ -161,7 +161,7 @@ public sealed class KeywardSystem : IAsyncLifetime
         }
     }
 
-    private static int[] FreePorts(int count)
+    public static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ =>
         {

@@ -53,6 +53,17 @@ public sealed class FrontDoorSetup : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The desktop client's user agent, one the E2EE client rules allow.</summary>
+    public const string DesktopUserAgent = "Mozilla/5.0 (Linux) mirall/3.13.0";
+
+    /// <summary>A client of the user as Nextcloud's desktop client: Basic with the app password and its user agent.</summary>
+    public HttpClient DesktopClient(StandInUser user)
+    {
+        var client = Client(user);
+        client.DefaultRequestHeaders.UserAgent.ParseAdd(DesktopUserAgent);
+        return client;
+    }
+
     /// <summary>Starts the stand-in and a front-door gateway; <paramref name="gatewaySettings"/> change the gateway's.</summary>
     public static async Task<FrontDoorSetup> StartAsync(KeywardSystem system, string name, IEnumerable<KeyValuePair<string, string>>? gatewaySettings = null,
         Uri? instanceAddress = null)
@@ -60,7 +71,7 @@ public sealed class FrontDoorSetup : IAsyncDisposable
         var run = Guid.NewGuid().ToString("N")[..8];
         StandInUser[] users = [new($"nc-{run}-a", $"nc-{run}-a", "app-" + run + "-a"), new($"Login.{run}@example.org", $"nc-{run}-b", "app-" + run + "-b"),
             new($"nc-{run}-c", $"nc-{run}-c", "app-" + run + "-c")];
-        var port = FreePort();
+        var port = KeywardSystem.FreePorts(1)[0];
         var directory = Path.Combine(system.Stack.RepositoryRoot, "tests", "Keyward.NextcloudStandIn", "bin", ServiceProcess.BuildConfiguration, "net10.0");
         var environment = new Dictionary<string, string>
         {
@@ -139,14 +150,5 @@ public sealed class FrontDoorSetup : IAsyncDisposable
 
             await Task.Delay(200);
         }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
