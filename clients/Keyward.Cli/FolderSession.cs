@@ -108,8 +108,11 @@ public sealed class FolderSession
     /// <summary>A new metadata key (sharing and unsharing): its checksum joins the list, nothing is re-encrypted.</summary>
     public void RotateKey() => MetadataKey = MetadataV2.Rotate(Content);
 
-    /// <summary>Writes the folder back: lock with counter+1, create or update, unlock (abort on failure).</summary>
-    public async Task SaveAsync(OcsApi api, DeviceState device, bool create)
+    /// <summary>
+    /// Writes the folder back: lock with counter+1, whatever <paramref name="underLock"/> writes with the lock's token
+    /// (file bodies), the metadata created or updated, unlock; abort on any failure, which rolls the writes back.
+    /// </summary>
+    public async Task SaveAsync(OcsApi api, DeviceState device, bool create, Func<string, Task>? underLock = null)
     {
         Content.Counter++;
         var metadata = MetadataV2.Seal(Content, MetadataKey, Users);
@@ -121,6 +124,11 @@ public sealed class FolderSession
         var headers = new Dictionary<string, string> { ["e2e-token"] = token, ["X-NC-E2EE-SIGNATURE"] = signature };
         try
         {
+            if (underLock is not null)
+            {
+                await underLock(token);
+            }
+
             await api.OkAsync(create ? HttpMethod.Post : HttpMethod.Put, $"meta-data/{FolderId}", new Dictionary<string, string> { ["metaData"] = metadata }, headers);
         }
         catch

@@ -109,8 +109,7 @@ public static class UserCommands
             }
 
             using var api = new OcsApi();
-            // The file id would come from Nextcloud's file layer; here the CLI picks one.
-            var id = Random.Shared.NextInt64(1_000_000_000, long.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var id = await FileLayer.For(api).CreateFolderAsync(folderName);
             await api.OkAsync(HttpMethod.Put, $"encrypted/{id}");
             await FolderSession.New(id, device).SaveAsync(api, device, create: true);
             device.Folders[folderName] = id;
@@ -215,12 +214,10 @@ public static class UserCommands
             var (body, entry) = FileCrypto.Encrypt(await File.ReadAllBytesAsync(source.FullName), source.Name, "application/octet-stream");
             // An update keeps the object name, with a new key and nonce (reference §f).
             var objectName = existing ?? FileCrypto.NewObjectName();
-            var directory = Path.Combine(DeviceState.Store, session.FolderId);
-            Directory.CreateDirectory(directory);
-            await File.WriteAllBytesAsync(Path.Combine(directory, objectName), body);
             session.Content.Files[objectName] = entry;
-            Progress("writing the folder's metadata under a lock…");
-            await session.SaveAsync(api, device, create: false);
+            Progress("uploading it and the folder's metadata under a lock…");
+            var files = FileLayer.For(api);
+            await session.SaveAsync(api, device, create: false, token => files.PutAsync(session.FolderId, objectName, body, token));
             Console.WriteLine($"{source.Name} → {objectName}");
             return 0;
         }));
@@ -245,13 +242,7 @@ public static class UserCommands
                 throw new CliError($"no file '{wanted}' in folder {session.FolderId}");
             }
 
-            var path = Path.Combine(DeviceState.Store, session.FolderId, objectName);
-            if (!File.Exists(path))
-            {
-                throw new CliError($"the encrypted body of '{wanted}' ({objectName}) is not in the store {DeviceState.Store}");
-            }
-
-            var content = FileCrypto.Decrypt(await File.ReadAllBytesAsync(path), entry);
+            var content = FileCrypto.Decrypt(await FileLayer.For(api).GetAsync(session.FolderId, objectName), entry);
             if (parse.GetValue(output) is { } target)
             {
                 await File.WriteAllBytesAsync(target.FullName, content);
@@ -343,8 +334,20 @@ public static class UserCommands
                 throw new CliError("you cannot unshare your own folder from yourself");
             }
 
+            // On the instance the files are shared first and unshared last: nobody is left in the metadata without the files, or the other way round for long.
+            var files = FileLayer.For(api);
+            if (add)
+            {
+                await files.ShareAsync(session.FolderId, userId);
+            }
+
             session.RotateKey();
             await session.SaveAsync(api, device, create: false);
+            if (!add)
+            {
+                await files.UnshareAsync(session.FolderId, userId);
+            }
+
             Console.WriteLine(add ? $"shared with {userId}" : $"{userId} removed; they cannot read what is written from now on");
             return 0;
         }));

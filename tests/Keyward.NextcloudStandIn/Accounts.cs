@@ -108,6 +108,9 @@ public sealed class Accounts(StandInOptions options)
         return null;
     }
 
+    /// <summary>Whether a user with this id exists (share recipients are named by id).</summary>
+    public bool Exists(string uid) => options.Users.Any(u => u.Uid == uid);
+
     private StandInUser? Find(string login) => options.Users.FirstOrDefault(u => string.Equals(u.Login, login, StringComparison.OrdinalIgnoreCase));
 
     private static bool Matches(string given, string expected) =>

@@ -5,6 +5,8 @@ namespace Keyward.NextcloudStandIn;
 /// <summary>
 /// Each user's files on disk under the data directory, with Nextcloud-style file ids: a number per path, kept across
 /// renames (a MOVE carries the ids of the moved subtree), new for copies. Ids live in memory: the stand-in starts empty.
+/// A folder shared with another user is a symbolic link at the top of the recipient's folder to the owner's: seen
+/// through it, a node keeps the owner's path, id and owner (<see cref="Canonical"/>), as one node of Nextcloud's.
 /// </summary>
 public sealed class FileTree
 {
@@ -35,13 +37,74 @@ public sealed class FileTree
         return full == home || full.StartsWith(home + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? full.TrimEnd(Path.DirectorySeparatorChar) : null;
     }
 
-    public long IdOf(string fullPath) => _ids.GetOrAdd(fullPath, _ => Interlocked.Increment(ref _nextId));
+    public long IdOf(string fullPath) => _ids.GetOrAdd(Canonical(fullPath), _ => Interlocked.Increment(ref _nextId));
+
+    /// <summary>The user whose files hold the node (the owner, also when seen through a share).</summary>
+    public string OwnerOf(string fullPath) => Path.GetRelativePath(_root, Canonical(fullPath)).Split(Path.DirectorySeparatorChar)[0];
+
+    /// <summary>The owner's disk path of a path that may lead through a share's link.</summary>
+    public string Canonical(string fullPath)
+    {
+        var parts = Path.GetRelativePath(_root, fullPath).Split(Path.DirectorySeparatorChar, 3);
+        if (parts.Length < 2 || new DirectoryInfo(Path.Combine(_root, parts[0], parts[1])).LinkTarget is not { } target)
+        {
+            return fullPath;
+        }
+
+        return parts.Length == 3 ? Path.Combine(target, parts[2]) : target;
+    }
+
+    /// <summary>Where the user sees a node: in their own folder, or through a share's link; null when they cannot.</summary>
+    public string? ViewOf(string uid, string canonical)
+    {
+        var home = Resolve(uid, "")!;
+        if (canonical.StartsWith(home + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return canonical;
+        }
+
+        foreach (var link in new DirectoryInfo(home).EnumerateDirectories().Where(d => d.LinkTarget is not null))
+        {
+            var target = link.LinkTarget!;
+            if (canonical == target || canonical.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                return link.FullName + canonical[target.Length..];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Shares a folder with a user: a link at the top of their folder, named as the folder (numbered if taken).</summary>
+    public string Mount(string ownerPath, string recipientUid)
+    {
+        var home = Resolve(recipientUid, "")!;
+        var name = Path.GetFileName(ownerPath);
+        var link = Path.Combine(home, name);
+        for (var n = 2; File.Exists(link) || Directory.Exists(link); n++)
+        {
+            link = Path.Combine(home, $"{name} ({n})");
+        }
+
+        Directory.CreateSymbolicLink(link, ownerPath);
+        return link;
+    }
+
+    /// <summary>Ends a share: the link goes, the owner's folder stays.</summary>
+    public static void Unmount(string link)
+    {
+        if (new DirectoryInfo(link).LinkTarget is not null)
+        {
+            File.Delete(link); // unlink(2): removes the link itself, never what it points to
+        }
+    }
 
     /// <summary>The disk path that has this id, if it still exists.</summary>
     public string? PathOf(long id) => _ids.FirstOrDefault(p => p.Value == id && (File.Exists(p.Key) || Directory.Exists(p.Key))).Key;
 
     public void Forget(string fullPath)
     {
+        fullPath = Canonical(fullPath);
         foreach (var key in _ids.Keys.Where(k => k == fullPath || k.StartsWith(fullPath + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
         {
             _ids.TryRemove(key, out _);
@@ -51,6 +114,7 @@ public sealed class FileTree
     /// <summary>Moves the ids of a subtree along with a rename.</summary>
     public void Renamed(string from, string to)
     {
+        (from, to) = (Canonical(from), Canonical(to));
         lock (_renames)
         {
             foreach (var key in _ids.Keys.Where(k => k == from || k.StartsWith(from + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList())

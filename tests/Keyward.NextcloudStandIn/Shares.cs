@@ -3,11 +3,14 @@ using System.Security.Cryptography;
 
 namespace Keyward.NextcloudStandIn;
 
-public sealed record StandInShare(long Id, string Token, string OwnerUid, string Path, long NodeId, bool IsFolder, int Permissions);
+/// <summary>A share: a public link (type 3, <see cref="Token"/>) or a folder shared with a user (type 0, <see cref="ShareWith"/>, seen by them at <see cref="Mount"/>).</summary>
+public sealed record StandInShare(long Id, int Type, string Token, string OwnerUid, string Path, long NodeId, bool IsFolder, int Permissions,
+    string ShareWith = "", string Mount = "");
 
 /// <summary>
-/// Public link shares (share type 3) as the front door sees them (reference §7c): the owner's OCS share API
-/// (<c>apps/files_sharing/api/v1/shares</c>: create, list, delete) and the anonymous <c>shareinfo</c> lookup by token.
+/// Shares as the front door and the clients see them (reference §7c): the owner's OCS share API
+/// (<c>apps/files_sharing/api/v1/shares</c>: create, list — all or of one <c>path</c> —, delete) for public links and
+/// for folders shared with a user, and the anonymous <c>shareinfo</c> lookup by token.
 /// </summary>
 public static class Shares
 {
@@ -26,21 +29,47 @@ public static class Shares
 
             var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync() : null;
             var path = form?["path"].ToString() ?? http.Request.Query["path"].ToString();
-            if (form?["shareType"].ToString() is not "3" || files.Resolve(user.Uid, path) is not { } full || !(File.Exists(full) || Directory.Exists(full)))
+            var type = form?["shareType"].ToString();
+            if (type is not ("0" or "3") || files.Resolve(user.Uid, path) is not { } full || !(File.Exists(full) || Directory.Exists(full)) || files.OwnerOf(full) != user.Uid)
             {
                 return Ocs.Write(http, 2, 404, "Wrong path, file/folder does not exist", null);
             }
 
-            var permissions = int.TryParse(form?["permissions"], out var p) ? p : 1;
-            var share = new StandInShare(Interlocked.Increment(ref _nextId), Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()[..15],
+            var permissions = int.TryParse(form?["permissions"], out var p) ? p : type == "0" ? 31 : 1;
+            var share = new StandInShare(Interlocked.Increment(ref _nextId), int.Parse(type, System.Globalization.CultureInfo.InvariantCulture),
+                type == "3" ? Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()[..15] : "",
                 user.Uid, "/" + path.Trim('/'), files.IdOf(full), Directory.Exists(full), permissions);
+            if (type == "0")
+            {
+                var with = form?["shareWith"].ToString() ?? "";
+                if (!accounts.Exists(with) || with == user.Uid || !Directory.Exists(full))
+                {
+                    return Ocs.Write(http, 2, 404, "Please specify a valid user", null);
+                }
+
+                if (Book.Values.Any(s => s.Type == 0 && s.NodeId == share.NodeId && s.ShareWith == with))
+                {
+                    return Ocs.Write(http, 2, 403, "Path is already shared with this user", null);
+                }
+
+                share = share with { ShareWith = with, Mount = files.Mount(full, with) };
+            }
+
             Book[share.Id] = share;
             return Ocs.Write(http, 2, 200, "OK", Format(share));
         });
 
-        app.MapGet(Api, (HttpContext http) => accounts.Authenticate(http.Request, ocs: true) is { } user
-            ? Ocs.Write(http, 2, 200, "OK", Book.Values.Where(s => s.OwnerUid == user.Uid).OrderBy(s => s.Id).Select(Format).ToList())
-            : Ocs.Write(http, 2, Ocs.NotLoggedIn, "Current user is not logged in", null));
+        app.MapGet(Api, (HttpContext http) =>
+        {
+            if (accounts.Authenticate(http.Request, ocs: true) is not { } user)
+            {
+                return Ocs.Write(http, 2, Ocs.NotLoggedIn, "Current user is not logged in", null);
+            }
+
+            var path = http.Request.Query["path"].ToString();
+            var own = Book.Values.Where(s => s.OwnerUid == user.Uid && (path.Length == 0 || s.Path == "/" + path.Trim('/')));
+            return Ocs.Write(http, 2, 200, "OK", own.OrderBy(s => s.Id).Select(Format).ToList());
+        });
 
         app.MapDelete(Api + "/{id:long}", (HttpContext http, long id) =>
         {
@@ -49,16 +78,24 @@ public static class Shares
                 return Ocs.Write(http, 2, Ocs.NotLoggedIn, "Current user is not logged in", null);
             }
 
-            return Book.TryGetValue(id, out var share) && share.OwnerUid == user.Uid && Book.TryRemove(id, out _)
-                ? Ocs.Write(http, 2, 200, "OK", null)
-                : Ocs.Write(http, 2, 404, "Wrong share ID, share does not exist", null);
+            if (!Book.TryGetValue(id, out var share) || share.OwnerUid != user.Uid || !Book.TryRemove(id, out _))
+            {
+                return Ocs.Write(http, 2, 404, "Wrong share ID, share does not exist", null);
+            }
+
+            if (share.Mount.Length > 0)
+            {
+                FileTree.Unmount(share.Mount);
+            }
+
+            return Ocs.Write(http, 2, 200, "OK", null);
         });
 
         // Anonymous: unknown token 404 [], otherwise the node (reference §7c; no READ permission would be 403).
         app.MapPost("/index.php/apps/files_sharing/shareinfo", async (HttpContext http) =>
         {
             var form = await http.Request.ReadFormAsync();
-            var share = Book.Values.FirstOrDefault(s => s.Token == form["t"].ToString());
+            var share = Book.Values.FirstOrDefault(s => s.Type == 3 && s.Token == form["t"].ToString());
             if (share is null)
             {
                 return Results.Json(Array.Empty<object>(), statusCode: 404);
@@ -73,11 +110,13 @@ public static class Shares
     private static Dictionary<string, object?> Format(StandInShare share) => new()
     {
         ["id"] = share.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["share_type"] = 3,
+        ["share_type"] = share.Type,
+        ["share_with"] = share.Type == 0 ? share.ShareWith : null,
+        ["share_with_displayname"] = share.Type == 0 ? share.ShareWith : null,
         ["uid_owner"] = share.OwnerUid,
         ["uid_file_owner"] = share.OwnerUid,
         ["permissions"] = share.Permissions,
-        ["token"] = share.Token,
+        ["token"] = share.Type == 3 ? share.Token : null,
         ["item_source"] = share.NodeId,
         ["file_source"] = share.NodeId,
         ["path"] = share.Path,

@@ -85,7 +85,7 @@ public static class WebDav
 
             var selected = query.Descendants(Dav + "select").Elements(Dav + "prop").Elements().Select(e => e.Name).ToList();
             var home = files.Resolve(user.Uid, "")!;
-            var found = files.PathOf(id) is { } path && path.StartsWith(home + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            var found = files.PathOf(id) is { } owned && files.ViewOf(user.Uid, owned) is { } path
                 ? new DavRequest(http, user, files, path, path[(home.Length + 1)..]).Describe(selected)
                 : null;
             var multistatus = new XElement(Dav + "multistatus", new XAttribute(XNamespace.Xmlns + "d", Dav), new XAttribute(XNamespace.Xmlns + "oc", Oc), new XAttribute(XNamespace.Xmlns + "nc", Nc), found);
@@ -204,6 +204,12 @@ public static class WebDav
             if (!Exists(target))
             {
                 return Error(404, "NotFound", $"File with name {path} could not be located");
+            }
+
+            if (new DirectoryInfo(target).LinkTarget is not null)
+            {
+                FileTree.Unmount(target); // a recipient deleting a folder shared with them leaves the share, as on Nextcloud
+                return Results.StatusCode(204);
             }
 
             if (Directory.Exists(target))
@@ -344,8 +350,8 @@ public static class WebDav
                 _ when name == Oc + "fileid" => files.IdOf(entry.FullName),
                 _ when name == Oc + "id" => FileTree.OcId(files.IdOf(entry.FullName)),
                 _ when name == Oc + "permissions" => isFolder ? "RGDNVCK" : "RGDNVW",
-                _ when name == Oc + "owner-id" => user.Uid,
-                _ when name == Oc + "owner-display-name" => user.DisplayName.Length > 0 ? user.DisplayName : user.Uid,
+                _ when name == Oc + "owner-id" => files.OwnerOf(entry.FullName),
+                _ when name == Oc + "owner-display-name" => files.OwnerOf(entry.FullName),
                 _ when name == Oc + "size" => isFolder ? ((DirectoryInfo)entry).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : ((FileInfo)entry).Length,
                 _ when name == Nc + "mount-type" => "",
                 _ when name == Nc + "is-mount-root" => "false",

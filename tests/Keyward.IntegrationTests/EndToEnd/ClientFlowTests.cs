@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
 using Keyward.Client;
 using Keyward.IntegrationTests.Infrastructure;
 using Npgsql;
@@ -23,23 +24,23 @@ public sealed class ClientFlowTests(KeywardSystem system)
     {
         using var capture = await AuditCapture.StartAsync(system.Stack.RabbitMq);
         var run = Guid.NewGuid().ToString("N")[..8];
-        var alice = new Cli(system, $"alice-{run}", run);
-        var bob = new Cli(system, $"bob-{run}", run);
-        var aliceLaptop = new Cli(system, alice.User, run, device: "laptop");
-        var aliceTablet = new Cli(system, alice.User, run, device: "tablet");
-        var admin = new Cli(system, $"admin-{run}", run, roles: "user,admin");
-        var secondAdmin = new Cli(system, $"admin2-{run}", run, roles: "user,admin");
+        var alice = new KeywardCli(system, $"alice-{run}", run);
+        var bob = new KeywardCli(system, $"bob-{run}", run);
+        var aliceLaptop = new KeywardCli(system, alice.User, run, device: "laptop");
+        var aliceTablet = new KeywardCli(system, alice.User, run, device: "tablet");
+        var admin = new KeywardCli(system, $"admin-{run}", run, roles: "user,admin");
+        var secondAdmin = new KeywardCli(system, $"admin2-{run}", run, roles: "user,admin");
         var secrets = new List<string>();
 
         // The admins make the recovery key offline and turn recovery on: users are told and escrow their keys.
         var recoveryKey = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}.key");
-        var recoveryFingerprint = Cli.Fingerprint(await admin.OkAsync("recovery", "init", "--out", recoveryKey));
+        var recoveryFingerprint = KeywardCli.Fingerprint(await admin.OkAsync("recovery", "init", "--out", recoveryKey));
         await admin.OkAsync("recovery", "enable", "--public-key", recoveryKey + ".pub");
         secrets.Add(string.Concat(File.ReadAllText(recoveryKey).Split('\n').Skip(1).Take(2)));
 
         // Escrow only with the user's consent to that very key.
         var init = await alice.OkAsync("init", "--accept-recovery", recoveryFingerprint);
-        var mnemonic = init.Split('\n').Select(l => l.Trim()).Single(l => l.Split(' ').Length == 12 && Mnemonics.IsValid(l));
+        var mnemonic = KeywardCli.Mnemonic(init);
         Assert.Contains("An escrow copy of your private key", init);
         secrets.AddRange([mnemonic, Mnemonics.Password(mnemonic)]);
         await bob.OkAsync("init");
@@ -93,7 +94,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
         // The admin recovers alice's private key offline from her escrow copy, once a second admin approved the release.
         var recovered = Path.Combine(Path.GetTempPath(), $"keyward-recovered-{run}.pem");
         Assert.Contains("needs 2 admins' approval", (await admin.RunAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered)).Output);
-        var release = Cli.ChangeId(await admin.OkAsync("recovery", "release", "--user", alice.User));
+        var release = KeywardCli.ChangeId(await admin.OkAsync("recovery", "release", "--user", alice.User));
         Assert.NotEqual(0, (await admin.RunAsync("recovery", "approve", "--change", release)).ExitCode);
         Assert.Contains("approved", await secondAdmin.OkAsync("recovery", "approve", "--change", release));
         await admin.OkAsync("recovery", "recover", "--user", alice.User, "--key", recoveryKey, "--out", recovered);
@@ -121,45 +122,98 @@ public sealed class ClientFlowTests(KeywardSystem system)
         File.Delete(recoveryKey);
         File.Delete(recoveryKey + ".pub");
 
-        // Every key that existed: both private keys, every metadata key version, every file key.
-        foreach (var cli in new[] { alice, bob })
-        {
-            var privateKey = cli.Device()["PrivateKeyPem"]!.GetValue<string>();
-            secrets.Add(string.Concat(privateKey.Split('\n').Skip(1).Take(3)));
-            secrets.Add(Convert.ToBase64String(Encoding.ASCII.GetBytes(privateKey))[..60]);
-        }
-
-        using var aliceKey = RSA.Create();
-        aliceKey.ImportFromPem(alice.Device()["PrivateKeyPem"]!.GetValue<string>());
         using var rest = system.Http(system.Gateway, system.Tenants.Token(alice.User, tenant: TestTenants.TenantA));
-        var versions = JsonNode.Parse(await rest.GetStringAsync($"/v1/folders/{folderId}/versions"))!["versions"]!.AsArray();
-        Assert.True(versions.Count >= 5);
-        foreach (var version in versions)
+        await AssertNothingSecretStoredOrSentAsync(capture, secrets, [alice, bob], rest, folderId);
+    }
+
+    [Fact]
+    public async Task Through_a_Nextcloud_front_door_with_app_passwords_only_alice_shares_over_webdav_unshares_and_nothing_secret_reaches_keyward_or_the_instance()
+    {
+        // The same flow as a Nextcloud user: no Keyward token anywhere, only a login and an app password at the front door.
+        // Folders are the instance's (its file ids), bodies go over WebDAV under the lock, shares are the instance's too.
+        await using var door = await FrontDoorSetup.StartAsync(system, "front-door-client-flow");
+        using var capture = await AuditCapture.StartAsync(system.Stack.RabbitMq);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var alice = KeywardCli.ThroughFrontDoor(system, door, door.Users[0], run);
+        var bob = KeywardCli.ThroughFrontDoor(system, door, door.Users[1], run); // signs in as Login.…@example.org, is nc-…-b
+        var aliceLaptop = KeywardCli.ThroughFrontDoor(system, door, door.Users[0], run, device: "laptop");
+        var secrets = new List<string>();
+
+        var mnemonic = KeywardCli.Mnemonic(await alice.OkAsync("init"));
+        secrets.AddRange([mnemonic, Mnemonics.Password(mnemonic)]);
+        Assert.Contains($"Keys for {door.Users[1].Id} are set up", await bob.OkAsync("init"));
+
+        await alice.OkAsync("folder", "create", "holiday");
+        var folderId = alice.FolderId("holiday");
+        var fileContent = $"the beach house code is 4711-{run}";
+        var fileName = $"secret-plan-{run}.txt";
+        await alice.OkAsync("put", "holiday", alice.WriteFile(fileName, fileContent));
+        await alice.OkAsync("put", "holiday", alice.WriteFile($"second-{run}.txt", $"more private words {run}"));
+        Assert.Contains(fileName, await alice.OkAsync("ls", "holiday"));
+        secrets.AddRange([fileContent, fileName, $"more private words {run}"]);
+
+        // The folder is the instance's: its file id, flagged encrypted, with Keyward's metadata in the listing.
+        using var aliceDav = door.DesktopClient(door.Users[0]);
+        var listing = await PropFindAsync(aliceDav, $"/remote.php/dav/files/{door.Users[0].Id}/holiday", "0", "<oc:fileid/><nc:is-encrypted/><nc:e2ee-metadata/>");
+        XNamespace oc = "http://owncloud.org/ns", nc = "http://nextcloud.org/ns";
+        Assert.Equal(folderId, listing.Descendants(oc + "fileid").Single().Value);
+        Assert.Equal("1", listing.Descendants(nc + "is-encrypted").Single().Value);
+        Assert.NotEmpty(listing.Descendants(nc + "e2ee-metadata").Single().Value);
+
+        await alice.OkAsync("share", "holiday", bob.User);
+        Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
+
+        await alice.OkAsync("unshare", "holiday", bob.User);
+        var laterName = $"after-unshare-{run}.txt";
+        await alice.OkAsync("put", "holiday", alice.WriteFile(laterName, $"bob must not read this {run}"));
+        secrets.AddRange([laterName, $"bob must not read this {run}"]);
+        var refused = await bob.RunAsync("get", folderId, laterName);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("403 You are not allowed to access the metadata of this folder", refused.Output);
+        using var bobDav = door.DesktopClient(door.Users[1]);
+        using (var gone = await bobDav.SendAsync(new HttpRequestMessage(new HttpMethod("PROPFIND"), $"/remote.php/dav/files/{door.Users[1].Id}/holiday") { Headers = { { "Depth", "0" } } }))
         {
-            var metadata = JsonNode.Parse(await rest.GetStringAsync($"/v1/folders/{folderId}/versions/{version!["number"]}"))!["metadata"]!.GetValue<string>();
-            var metadataKey = MetadataV2.UnwrapKey(metadata, alice.User, aliceKey);
-            secrets.AddRange([Convert.ToBase64String(metadataKey), Convert.ToHexString(metadataKey), Convert.ToHexStringLower(metadataKey)]);
-            secrets.AddRange(MetadataV2.Open(metadata, metadataKey).Files.Values.Select(f => f.Key));
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode); // and the instance no longer shares the files with him
         }
 
-        await Task.Delay(1500); // the relay and the audit consumer catch up
-        var stored = await EverythingStoredAsync();
-        var sent = capture.Messages();
-        Assert.NotEmpty(sent);
-        Assert.Contains(alice.User, stored);
-        foreach (var secret in secrets.Distinct())
+        // A second device from the mnemonic alone reads everything, the files straight from the instance.
+        await aliceLaptop.OkAsync("device", "add", "--mnemonic", mnemonic);
+        Assert.Equal($"bob must not read this {run}", await aliceLaptop.OkAsync("get", folderId, laterName));
+
+        // On the instance: three bodies under random object names, nothing staged left, no plaintext name or content.
+        var folderOnDisk = Path.Combine(door.DataDirectory, door.Users[0].Id, "holiday");
+        var bodies = Directory.GetFiles(folderOnDisk);
+        Assert.Equal(3, bodies.Length);
+        Assert.All(bodies, b => Assert.Matches("^[0-9a-f]{32}$", Path.GetFileName(b)));
+        var onInstance = string.Concat(Directory.GetFiles(door.DataDirectory, "*", SearchOption.AllDirectories).Select(f => Path.GetFileName(f) + File.ReadAllText(f)));
+        foreach (var secret in secrets)
         {
-            Assert.False(stored.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) is stored in the database");
-            Assert.False(sent.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) was sent through RabbitMQ");
+            Assert.DoesNotContain(secret, onInstance, StringComparison.Ordinal);
         }
+
+        using var rest = door.DesktopClient(door.Users[0]);
+        await AssertNothingSecretStoredOrSentAsync(capture, secrets, [alice, bob], rest, folderId);
+    }
+
+    private static async Task<XDocument> PropFindAsync(HttpClient http, string path, string depth, string properties)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod("PROPFIND"), path)
+        {
+            Content = new StringContent($"<d:propfind xmlns:d=\"DAV:\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\"><d:prop>{properties}</d:prop></d:propfind>",
+                Encoding.UTF8, "application/xml"),
+        };
+        request.Headers.Add("Depth", depth);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(207, (int)response.StatusCode);
+        return XDocument.Parse(await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
     public async Task A_buggy_client_wipes_the_file_list_and_the_owner_restores_the_last_good_version_which_a_second_client_accepts()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var alice = new Cli(system, $"alice-{run}", run);
-        var bob = new Cli(system, $"bob-{run}", run);
+        var alice = new KeywardCli(system, $"alice-{run}", run);
+        var bob = new KeywardCli(system, $"bob-{run}", run);
         await alice.OkAsync("init");
         await bob.OkAsync("init");
         await alice.OkAsync("folder", "create", "docs");
@@ -202,9 +256,9 @@ public sealed class ClientFlowTests(KeywardSystem system)
     {
         // Adversary: a DB writer (or the operator) who serves their own certificate as bob's, to read what alice shares.
         var run = Guid.NewGuid().ToString("N")[..8];
-        var alice = new Cli(system, $"alice-{run}", run);
-        var bob = new Cli(system, $"bob-{run}", run);
-        var mallory = new Cli(system, $"mallory-{run}", run);
+        var alice = new KeywardCli(system, $"alice-{run}", run);
+        var bob = new KeywardCli(system, $"bob-{run}", run);
+        var mallory = new KeywardCli(system, $"mallory-{run}", run);
         await alice.OkAsync("init");
         await bob.OkAsync("init");
         await mallory.OkAsync("init");
@@ -230,9 +284,9 @@ public sealed class ClientFlowTests(KeywardSystem system)
     public async Task A_witness_cosigns_only_a_log_that_grew_consistently_and_its_cosignature_is_served_with_the_checkpoint()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var user = new Cli(system, $"carol-{run}", run);
+        var user = new KeywardCli(system, $"carol-{run}", run);
         await user.OkAsync("init");
-        var witness = new Cli(system, $"witness-{run}", run, roles: "witness", device: "witness");
+        var witness = new KeywardCli(system, $"witness-{run}", run, roles: "witness", device: "witness");
         witness.WriteWitness(TestWitness.Cosigner.Verifier.Name, System.Security.Cryptography.SHA256.HashData("keyward test witness"u8.ToArray()));
 
         Assert.Contains("cosigned keyward.local/tenant-a/keys at size", await witness.OkAsync("witness", "cosign", "--log", "keys"));
@@ -245,7 +299,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
         Assert.True(policy.Verify(note).IsValid, $"{policy.Verify(note).Problem}: {note}");
 
         // A witness nobody configured is not heard.
-        var stranger = new Cli(system, $"stranger-{run}", run, roles: "witness", device: "stranger");
+        var stranger = new KeywardCli(system, $"stranger-{run}", run, roles: "witness", device: "stranger");
         await stranger.OkAsync("witness", "init", "--name", "stranger.test/w9");
         var (exitCode, output) = await stranger.RunAsync("witness", "cosign", "--log", "keys");
         Assert.Equal(1, exitCode);
@@ -257,8 +311,8 @@ public sealed class ClientFlowTests(KeywardSystem system)
     {
         // Adversary (a), the server operator or a DB writer: lists a key of their own for the new device's request.
         var run = Guid.NewGuid().ToString("N")[..8];
-        var phone = new Cli(system, $"alice-{run}", run);
-        var tablet = new Cli(system, phone.User, run, device: "tablet");
+        var phone = new KeywardCli(system, $"alice-{run}", run);
+        var tablet = new KeywardCli(system, phone.User, run, device: "tablet");
         await phone.OkAsync("init");
         var (requesting, code) = await tablet.StartDeviceRequestAsync();
         using var attacker = RSA.Create(3072);
@@ -292,20 +346,20 @@ public sealed class ClientFlowTests(KeywardSystem system)
     {
         // Adversary (b), tenant admins: one tries to replace the recovery key alone, then two rotate it together.
         var run = Guid.NewGuid().ToString("N")[..8];
-        var first = new Cli(system, $"adm1-{run}", run, roles: "user,admin", tenant: TestTenants.TenantB);
-        var second = new Cli(system, $"adm2-{run}", run, roles: "user,admin", tenant: TestTenants.TenantB);
-        var carol = new Cli(system, $"carol-{run}", run, tenant: TestTenants.TenantB);
+        var first = new KeywardCli(system, $"adm1-{run}", run, roles: "user,admin", tenant: TestTenants.TenantB);
+        var second = new KeywardCli(system, $"adm2-{run}", run, roles: "user,admin", tenant: TestTenants.TenantB);
+        var carol = new KeywardCli(system, $"carol-{run}", run, tenant: TestTenants.TenantB);
         var original = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}-1.key");
         var swapped = Path.Combine(Path.GetTempPath(), $"keyward-recovery-{run}-2.key");
-        var originalFingerprint = Cli.Fingerprint(await first.OkAsync("recovery", "init", "--out", original));
-        var swappedFingerprint = Cli.Fingerprint(await second.OkAsync("recovery", "init", "--out", swapped));
+        var originalFingerprint = KeywardCli.Fingerprint(await first.OkAsync("recovery", "init", "--out", original));
+        var swappedFingerprint = KeywardCli.Fingerprint(await second.OkAsync("recovery", "init", "--out", swapped));
         await first.OkAsync("recovery", "enable", "--public-key", original + ".pub");
         var init = await carol.OkAsync("init", "--accept-recovery", originalFingerprint);
-        var mnemonic = init.Split('\n').Select(l => l.Trim()).Single(l => l.Split(' ').Length == 12 && Mnemonics.IsValid(l));
+        var mnemonic = KeywardCli.Mnemonic(init);
 
         // Alone, the second admin can neither replace the key nor rotate it.
         Assert.NotEqual(0, (await second.RunAsync("recovery", "enable", "--public-key", swapped + ".pub")).ExitCode);
-        var rotation = Cli.ChangeId(await second.OkAsync("recovery", "rotate", "--public-key", swapped + ".pub"));
+        var rotation = KeywardCli.ChangeId(await second.OkAsync("recovery", "rotate", "--public-key", swapped + ".pub"));
         Assert.Contains(originalFingerprint, await carol.OkAsync("status"));
 
         // Together they can; carol's device, which consented to the old key, refuses the new one and says so.
@@ -324,7 +378,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
         }
 
         // Disabling takes two admins too; the history of keys stays, and nothing can be released while recovery is off.
-        var disabling = Cli.ChangeId(await first.OkAsync("recovery", "disable"));
+        var disabling = KeywardCli.ChangeId(await first.OkAsync("recovery", "disable"));
         Assert.Contains("approved", await second.OkAsync("recovery", "approve", "--change", disabling));
         Assert.Contains("key recovery: off", await carol.OkAsync("status"));
         Assert.NotEqual(0, (await first.RunAsync("recovery", "release", "--user", carol.User)).ExitCode);
@@ -335,6 +389,43 @@ public sealed class ClientFlowTests(KeywardSystem system)
         foreach (var file in new[] { original, original + ".pub", swapped, swapped + ".pub" })
         {
             File.Delete(file);
+        }
+    }
+
+    /// <summary>
+    /// Adds every key that existed to <paramref name="secrets"/> (the users' private keys, every metadata key version of
+    /// the folder, every file key), then checks that none of them is in any table of any service or in any message sent.
+    /// </summary>
+    private async Task AssertNothingSecretStoredOrSentAsync(AuditCapture capture, List<string> secrets, KeywardCli[] users, HttpClient rest, string folderId)
+    {
+        foreach (var cli in users)
+        {
+            var privateKey = cli.Device()["PrivateKeyPem"]!.GetValue<string>();
+            secrets.Add(string.Concat(privateKey.Split('\n').Skip(1).Take(3)));
+            secrets.Add(Convert.ToBase64String(Encoding.ASCII.GetBytes(privateKey))[..60]);
+        }
+
+        using var ownerKey = RSA.Create();
+        ownerKey.ImportFromPem(users[0].Device()["PrivateKeyPem"]!.GetValue<string>());
+        var versions = JsonNode.Parse(await rest.GetStringAsync($"/v1/folders/{folderId}/versions"))!["versions"]!.AsArray();
+        Assert.True(versions.Count >= 5);
+        foreach (var version in versions)
+        {
+            var metadata = JsonNode.Parse(await rest.GetStringAsync($"/v1/folders/{folderId}/versions/{version!["number"]}"))!["metadata"]!.GetValue<string>();
+            var metadataKey = MetadataV2.UnwrapKey(metadata, users[0].User, ownerKey);
+            secrets.AddRange([Convert.ToBase64String(metadataKey), Convert.ToHexString(metadataKey), Convert.ToHexStringLower(metadataKey)]);
+            secrets.AddRange(MetadataV2.Open(metadata, metadataKey).Files.Values.Select(f => f.Key));
+        }
+
+        await Task.Delay(1500); // the relay and the audit consumer catch up
+        var stored = await EverythingStoredAsync();
+        var sent = capture.Messages();
+        Assert.NotEmpty(sent);
+        Assert.Contains(users[0].User, stored);
+        foreach (var secret in secrets.Distinct())
+        {
+            Assert.False(stored.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) is stored in the database");
+            Assert.False(sent.Contains(secret, StringComparison.Ordinal), $"a secret ({secret[..Math.Min(12, secret.Length)]}…) was sent through RabbitMQ");
         }
     }
 
@@ -409,104 +500,6 @@ public sealed class ClientFlowTests(KeywardSystem system)
         {
             _channel.Dispose();
             _connection.Dispose();
-        }
-    }
-
-    /// <summary>The keyward CLI from its build output, as one user on one device.</summary>
-    private sealed class Cli
-    {
-        private readonly KeywardSystem _system;
-        private readonly string _home;
-        private readonly string _store;
-
-        private readonly string _roles;
-
-        private readonly string _tenant;
-
-        public Cli(KeywardSystem system, string user, string run, string device = "phone", string roles = "user", string tenant = TestTenants.TenantA)
-        {
-            _system = system;
-            User = user;
-            _roles = roles;
-            _tenant = tenant;
-            var root = Path.Combine(Path.GetTempPath(), $"keyward-cli-{run}");
-            _home = Path.Combine(root, user, device);
-            _store = Path.Combine(root, "store");
-        }
-
-        public string User { get; }
-
-        /// <summary>The fingerprint `recovery init` printed.</summary>
-        public static string Fingerprint(string output) => output.Split('\n').Single(l => l.StartsWith("fingerprint: ", StringComparison.Ordinal))["fingerprint: ".Length..].Trim();
-
-        /// <summary>The id of the recovery change a command printed ("change &lt;id&gt;: …").</summary>
-        public static string ChangeId(string output) => output.Split('\n').First(l => l.StartsWith("change ", StringComparison.Ordinal))["change ".Length..].Split(':')[0];
-
-        public JsonObject Device() => JsonNode.Parse(File.ReadAllText(Path.Combine(_home, "device.json")))!.AsObject();
-
-        /// <summary>Makes this machine the given witness (the deployment is configured with its key).</summary>
-        public void WriteWitness(string name, byte[] seed)
-        {
-            Directory.CreateDirectory(_home);
-            File.WriteAllText(Path.Combine(_home, "witness.json"), JsonSerializer.Serialize(new { Name = name, Seed = Convert.ToBase64String(seed), Logs = new Dictionary<string, object>() }));
-        }
-
-        public string FolderId(string name) => Device()["Folders"]![name]!.GetValue<string>();
-
-        public string WriteFile(string name, string content)
-        {
-            Directory.CreateDirectory(Path.Combine(_home, "files"));
-            var path = Path.Combine(_home, "files", name);
-            File.WriteAllText(path, content);
-            return path;
-        }
-
-        public async Task<string> OkAsync(params string[] arguments)
-        {
-            var (exitCode, output) = await RunAsync(arguments);
-            Assert.True(exitCode == 0, $"keyward {string.Join(' ', arguments)} failed: {output}");
-            return output;
-        }
-
-        /// <summary>Starts `device request` and returns once it shows the code to approve.</summary>
-        public async Task<(Process Process, string Code)> StartDeviceRequestAsync()
-        {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-            var cli = Path.Combine(_system.Stack.RepositoryRoot, "clients", "Keyward.Cli", "bin", configuration, "net10.0", "keyward.dll");
-            var start = new ProcessStartInfo("dotnet", [cli, "device", "request", "--timeout", "60"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.Environment["KEYWARD_HOME"] = _home;
-            start.Environment["KEYWARD_STORE"] = _store;
-            start.Environment["KEYWARD_GATEWAY_URL"] = _system.Gateway.HttpAddress.ToString();
-            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, _tenant);
-            var process = Process.Start(start)!;
-            _ = process.StandardError.ReadToEndAsync();
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                var marker = line.IndexOf("--code ", StringComparison.Ordinal);
-                if (marker >= 0)
-                {
-                    _ = process.StandardOutput.ReadToEndAsync();
-                    return (process, line[(marker + 7)..].Trim());
-                }
-            }
-
-            throw new InvalidOperationException("keyward device request showed no code");
-        }
-
-        public async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
-        {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-            var cli = Path.Combine(_system.Stack.RepositoryRoot, "clients", "Keyward.Cli", "bin", configuration, "net10.0", "keyward.dll");
-            var start = new ProcessStartInfo("dotnet", [cli, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.Environment["KEYWARD_HOME"] = _home;
-            start.Environment["KEYWARD_STORE"] = _store;
-            start.Environment["KEYWARD_GATEWAY_URL"] = _system.Gateway.HttpAddress.ToString();
-            start.Environment["KEYWARD_TOKEN"] = _system.Tenants.Token(User, _roles, _tenant);
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, (await output) + (await error));
         }
     }
 }

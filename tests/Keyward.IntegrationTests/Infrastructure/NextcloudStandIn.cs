@@ -19,8 +19,9 @@ public sealed class FrontDoorSetup : IAsyncDisposable
 {
     public const string Host = "localhost";
 
-    private FrontDoorSetup(ServiceProcess instance, ServiceProcess gateway, IReadOnlyList<StandInUser> users, string keyFile)
+    private FrontDoorSetup(ServiceProcess instance, ServiceProcess gateway, IReadOnlyList<StandInUser> users, string keyFile, string dataDirectory)
     {
+        DataDirectory = dataDirectory;
         Instance = instance;
         Gateway = gateway;
         Users = users;
@@ -30,6 +31,9 @@ public sealed class FrontDoorSetup : IAsyncDisposable
     private readonly string _keyFile;
 
     public ServiceProcess Instance { get; }
+
+    /// <summary>Where the stand-in keeps the users' files (one folder per user id).</summary>
+    public string DataDirectory { get; }
 
     public ServiceProcess Gateway { get; }
 
@@ -72,11 +76,12 @@ public sealed class FrontDoorSetup : IAsyncDisposable
         StandInUser[] users = [new($"nc-{run}-a", $"nc-{run}-a", "app-" + run + "-a"), new($"Login.{run}@example.org", $"nc-{run}-b", "app-" + run + "-b"),
             new($"nc-{run}-c", $"nc-{run}-c", "app-" + run + "-c")];
         var port = KeywardSystem.FreePorts(1)[0];
+        var data = Path.Combine(Path.GetTempPath(), $"keyward-standin-{run}");
         var directory = Path.Combine(system.Stack.RepositoryRoot, "tests", "Keyward.NextcloudStandIn", "bin", ServiceProcess.BuildConfiguration, "net10.0");
         var environment = new Dictionary<string, string>
         {
             ["Urls"] = $"http://127.0.0.1:{port}",
-            ["StandIn__DataDirectory"] = Path.Combine(Path.GetTempPath(), $"keyward-standin-{run}"),
+            ["StandIn__DataDirectory"] = data,
             ["Logging__LogLevel__Default"] = "Warning",
             // Each stand-in its own file ids: the folders of every test share tenant F in Keyward.
             ["StandIn__FirstFileId"] = Random.Shared.NextInt64(1_000_000, 90_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -108,7 +113,7 @@ public sealed class FrontDoorSetup : IAsyncDisposable
 
         var gateway = system.StartExtra("gateway", $"{name}-gateway", settings);
         await KeywardSystem.WaitUntilReadyAsync(gateway);
-        return new FrontDoorSetup(instance, gateway, users, keyFile);
+        return new FrontDoorSetup(instance, gateway, users, keyFile, data);
     }
 
     public async ValueTask DisposeAsync()
@@ -116,6 +121,10 @@ public sealed class FrontDoorSetup : IAsyncDisposable
         await Gateway.DisposeAsync();
         await Instance.DisposeAsync();
         File.Delete(_keyFile);
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
     }
 
     /// <summary>"localhost" may resolve to ::1 first; the gateway listens on 127.0.0.1 only.</summary>

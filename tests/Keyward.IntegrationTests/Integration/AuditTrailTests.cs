@@ -261,8 +261,7 @@ public sealed class AuditTrailTests(KeywardSystem system)
     /// <summary>Runs the keyward CLI from its build output.</summary>
     private async Task<(int ExitCode, string Output)> CliAsync(params string[] arguments)
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var cli = Path.Combine(system.Stack.RepositoryRoot, "clients", "Keyward.Cli", "bin", configuration, "net10.0", "keyward.dll");
+        var cli = Path.Combine(system.Stack.RepositoryRoot, "clients", "Keyward.Cli", "bin", ServiceProcess.BuildConfiguration, "net10.0", "keyward.dll");
         var start = new ProcessStartInfo("dotnet", [cli, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
