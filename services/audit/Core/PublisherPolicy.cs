@@ -26,7 +26,7 @@ public sealed class PublisherPolicy(PublisherOptions options)
 {
     private static readonly Dictionary<string, string[]> Kinds = new(StringComparer.Ordinal)
     {
-        ["gateway"] = ["auth.", "ocs."],
+        ["gateway"] = ["auth.", "ocs.", "webdav."],
         ["keyserver"] = ["keys."],
         ["metadata"] = ["metadata."],
         ["certificate-authority"] = ["ca."],

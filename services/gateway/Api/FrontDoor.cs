@@ -51,7 +51,24 @@ public sealed class FrontDoor(
 
     // X-Forwarded-For/Proto/Host/Prefix are YARP's defaults; the header below is stripped (reference §1.7: clients can
     // send it themselves to skip the E2EE checks of a move).
-    private readonly HttpTransformer _transformer = transforms.Create(context => context.AddRequestHeaderRemove("X-Nc-Sabre-Original-Method"));
+    private readonly HttpTransformer _transformer = transforms.Create(context =>
+    {
+        context.AddRequestHeaderRemove("X-Nc-Sabre-Original-Method");
+        context.AddResponseTransform(response =>
+        {
+            // A read that may be of a file deleted under a lock: its 404 is held back until the staged name was tried.
+            if (response.ProxyResponse?.StatusCode == HttpStatusCode.NotFound && response.HttpContext.Items.Remove(TryStagedDeletion))
+            {
+                response.SuppressResponseBody = true;
+                response.HttpContext.Items[NotFoundHeldBack] = true;
+            }
+
+            return ValueTask.CompletedTask;
+        });
+    });
+
+    private static readonly object TryStagedDeletion = new();
+    private static readonly object NotFoundHeldBack = new();
 
     public static WebApplicationBuilder AddFrontDoor(WebApplicationBuilder builder)
     {
@@ -124,7 +141,19 @@ public sealed class FrontDoor(
                 }
             }
 
+            var read = (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)) && WebDavRules.IsFilesPath(path)
+                && !WebDavRules.HasReservedSuffix(path) && kind is CredentialKind.Basic or CredentialKind.Bearer or CredentialKind.Session;
+            if (read)
+            {
+                http.Items[TryStagedDeletion] = true;
+            }
+
             await ForwardAsync(http, tenant);
+            if (read && http.Items.Remove(NotFoundHeldBack))
+            {
+                await ReadStagedDeletionAsync(http, tenant, path);
+            }
+
             return;
         }
 
@@ -172,6 +201,33 @@ public sealed class FrontDoor(
         http.Request.Headers.Remove("Cookie");
         http.Request.Headers.Remove("requesttoken");
         await next(http);
+    }
+
+    /// <summary>
+    /// A file deleted under a lock is still read from its staged name until unlock (reference §1.4), in encrypted folders
+    /// only. Anywhere else, or when there is no staged copy either, the instance's own 404 is forwarded.
+    /// </summary>
+    private async Task ReadStagedDeletionAsync(HttpContext http, FrontDoorTenant tenant, string path)
+    {
+        var credentials = InstanceCredentials(http);
+        var caller = await identities.WhoIsAsync(tenant, credentials, http.RequestAborted);
+        http.Response.Clear();
+        if (caller.Outcome == WhoIsOutcome.Known && await webDav.InEncryptedFolderAsync(tenant, caller.UserId!, credentials, path, http.RequestAborted))
+        {
+            http.Items[TryStagedDeletion] = true;
+            http.Request.Path = PathString.FromUriComponent(WebDavRules.WithSuffix(path, WebDavRules.DeleteSuffix));
+            await ForwardAsync(http, tenant);
+            http.Request.Path = PathString.FromUriComponent(path);
+            if (!http.Items.Remove(NotFoundHeldBack))
+            {
+                return;
+            }
+
+            http.Response.Clear();
+        }
+
+        http.Items.Remove(TryStagedDeletion);
+        await ForwardAsync(http, tenant);
     }
 
     private static HeaderDictionary InstanceCredentials(HttpContext http)

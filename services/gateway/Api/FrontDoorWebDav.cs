@@ -13,13 +13,14 @@ namespace Keyward.Gateway.Api;
 /// instance (its file id: the instance's truth) and in Keyward (is that folder encrypted, and does the request's
 /// <c>e2e-token</c> hold its lock). A write into an encrypted folder without the lock's token never reaches the instance.
 /// </summary>
-public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens tokens, MetadataClient metadata, ILogger<FrontDoorWebDav> logger)
+public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens tokens, MetadataClient metadata, Marten.IDocumentStore store, TimeProvider clock,
+    ILogger<FrontDoorWebDav> logger)
 {
     private static readonly XNamespace Dav = "DAV:";
     private static readonly XNamespace Sabre = "http://sabredav.org/ns";
     private static readonly XNamespace Oc = "http://owncloud.org/ns";
 
-    private sealed record Side(bool Encrypted, bool Held, bool Unreachable = false);
+    private sealed record Side(bool Encrypted, bool Held, bool Unreachable = false, string? FolderId = null);
 
     /// <summary>True when the write may go to the instance; otherwise the refusal has been answered.</summary>
     public async Task<bool> AllowsAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials)
@@ -70,7 +71,7 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
             {
                 var check = await metadata.CheckLockAsync(new CheckLockRequest { FolderId = folderId, Token = token }, auth,
                     deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: http.RequestAborted);
-                return new Side(true, check.Held);
+                return new Side(true, check.Held, FolderId: folderId);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
             {
@@ -78,7 +79,7 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.PermissionDenied)
             {
-                return new Side(true, false); // encrypted, and not this caller's: their token cannot be its lock's
+                return new Side(true, false, FolderId: folderId); // encrypted, and not this caller's: their token cannot be its lock's
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
             {
@@ -109,8 +110,72 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
 
         var (status, exception, message) = WebDavRules.Refusal(verdict, userAgent);
         logger.LogInformation("Front door of {TenantId}: {Method} refused for {UserId} ({Verdict})", tenant.TenantId, request.Method, userId, verdict);
+        var aimedAt = new[] { source, into }.FirstOrDefault(s => s is { Encrypted: true })?.FolderId;
+        await AuditRefusalAsync(http, tenant, userId, aimedAt, verdict);
         await WriteErrorAsync(http, status, exception, message, forbidden: status == 403);
         return false;
+    }
+
+    /// <summary>
+    /// A refused write goes into the tenant's trail like any refused action: who, which encrypted folder, why — never the
+    /// path, which holds names. The refusal stands if the database cannot take it (logged); nothing was written.
+    /// </summary>
+    private async Task AuditRefusalAsync(HttpContext http, FrontDoorTenant tenant, string userId, string? folderId, DavWriteVerdict verdict)
+    {
+        var now = clock.GetUtcNow();
+        var userAgent = http.Request.Headers.UserAgent.ToString();
+        var refused = new Keyward.AuditTrail.AuditEvent
+        {
+            EventId = Guid.CreateVersion7(now),
+            TenantId = tenant.TenantId,
+            OccurredAt = now,
+            Actor = new Keyward.AuditTrail.AuditActor(userId, [], EdgeRateLimits.Source(http), userAgent.Length == 0 ? null : userAgent[..Math.Min(256, userAgent.Length)]),
+            Action = "webdav.write.refused",
+            Target = new Keyward.AuditTrail.AuditTarget("folder", folderId ?? ""),
+            Outcome = Keyward.AuditTrail.AuditOutcome.Denied(WebDavRules.RefusalCode(verdict)),
+            Details = new Dictionary<string, string> { ["method"] = http.Request.Method.ToUpperInvariant() },
+            TraceId = System.Diagnostics.Activity.Current?.TraceId.ToString(),
+            Service = GatewaySetup.ServiceName,
+        };
+        try
+        {
+            await using var session = store.LightweightSession(tenant.TenantId);
+            Keyward.Common.Audit.AuditRecorder.Enqueue(session, refused);
+            await session.SaveChangesAsync(http.RequestAborted);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Front door of {TenantId}: a refused {Method} could not be audited ({Reason})", tenant.TenantId, http.Request.Method, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Whether the folder that holds <paramref name="path"/> is one Keyward knows as encrypted (a GET of a missing file
+    /// there is served from its staged deletion). False when it cannot be told: the instance's own answer then stands.
+    /// </summary>
+    public async Task<bool> InEncryptedFolderAsync(FrontDoorTenant tenant, string userId, IHeaderDictionary credentials, string path, CancellationToken ct)
+    {
+        if (WebDavRules.Parent(path) is not { } parent)
+        {
+            return false;
+        }
+
+        var folder = await instance.DavNodeAsync(tenant, credentials, parent, ct);
+        return folder is { Exists: true, IsFolder: true, FileId: { } id } && await IsFlaggedAsync(tenant, userId, id, ct);
+    }
+
+    private async Task<bool> IsFlaggedAsync(FrontDoorTenant tenant, string userId, string folderId, CancellationToken ct)
+    {
+        var auth = new Grpc.Core.Metadata { { "authorization", "Bearer " + tokens.For(tenant.TenantId, userId) } };
+        try
+        {
+            var found = await metadata.FindEncryptedAsync(new FindEncryptedRequest { FolderIds = { folderId } }, auth, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+            return found.EncryptedIds.Contains(folderId);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -171,6 +236,23 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
             }
 
             var href = PathOf(folder.Value.Href);
+            if (WebDavRules.WithoutSuffix(href, out var folderDeleted) is { } restored && folderDeleted)
+            {
+                // The folder itself was deleted under the lock (an encrypted root, staged in its plain parent): gone for
+                // good on commit, back under its name on abort; what is staged inside goes or stays with it.
+                if (!await FinalizeItemAsync(caller, folderId, href, restored, keep: abort, ct))
+                {
+                    failed++;
+                }
+
+                if (!abort)
+                {
+                    continue;
+                }
+
+                href = restored;
+            }
+
             var (_, _, _, listing) = await instance.PropFindAsync(caller.Tenant, caller.InstanceCredentials, href, "1",
                 ResourceTypeOnly, ct);
             foreach (var child in listing?.Root?.Elements(Dav + "response").Skip(1).Select(r => r.Element(Dav + "href")?.Value).OfType<string>() ?? [])
@@ -181,21 +263,32 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
                     continue;
                 }
 
-                var keep = abort == deleted; // abort restores deletions, commit keeps saved items
-                var status = keep
-                    ? await instance.DavAsync(caller.Tenant, caller.InstanceCredentials, "MOVE", childPath,
-                        new Dictionary<string, string> { ["Destination"] = new Uri(caller.Tenant.BaseUrl, final.TrimStart('/')).ToString(), ["Overwrite"] = "T" }, ct)
-                    : await instance.DavAsync(caller.Tenant, caller.InstanceCredentials, "DELETE", childPath, new Dictionary<string, string> { ["X-NC-Skip-Trashbin"] = "true" }, ct);
-                if (status is not (201 or 204))
+                // Abort restores deletions and drops saves; commit keeps saves and makes deletions final.
+                if (!await FinalizeItemAsync(caller, folderId, childPath, final, keep: abort == deleted, ct))
                 {
                     failed++;
-                    logger.LogWarning("Front door of {TenantId}: a staged item of folder {FolderId} could not be {Action} (the instance answered {Status})",
-                        caller.Tenant.TenantId, folderId, keep ? "moved into place" : "removed", status);
                 }
             }
         }
 
         return failed;
+    }
+
+    /// <summary>Moves a staged item to its final name (<paramref name="keep"/>) or deletes it for good, without the trash bin.</summary>
+    private async Task<bool> FinalizeItemAsync(FrontDoorCaller caller, string folderId, string stagedPath, string finalPath, bool keep, CancellationToken ct)
+    {
+        var status = keep
+            ? await instance.DavAsync(caller.Tenant, caller.InstanceCredentials, "MOVE", stagedPath,
+                new Dictionary<string, string> { ["Destination"] = new Uri(caller.Tenant.BaseUrl, finalPath.TrimStart('/')).ToString(), ["Overwrite"] = "T" }, ct)
+            : await instance.DavAsync(caller.Tenant, caller.InstanceCredentials, "DELETE", stagedPath, new Dictionary<string, string> { ["X-NC-Skip-Trashbin"] = "true" }, ct);
+        if (status is 201 or 204)
+        {
+            return true;
+        }
+
+        logger.LogWarning("Front door of {TenantId}: a staged item of folder {FolderId} could not be {Action} (the instance answered {Status})",
+            caller.Tenant.TenantId, folderId, keep ? "moved into place" : "removed", status);
+        return false;
     }
 
     private const string ResourceTypeOnly = """<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>""";
@@ -257,7 +350,12 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         var wanted = E2eeProperties.Where(requested.Contains).ToHashSet();
         // A listing is answered here too: inside an encrypted folder it must hide what is staged (reference §1.4).
         var listing = request.Headers["Depth"].ToString() != "0";
-        if (prop is null || (wanted.Count == 0 && clientAllowed && !listing))
+        if (prop is null)
+        {
+            return (listing || !clientAllowed) && await TryBarePropFindAsync(http, tenant, userId, credentials, text, clientAllowed, userAgent, listing);
+        }
+
+        if (wanted.Count == 0 && clientAllowed && !listing)
         {
             return false;
         }
@@ -277,6 +375,66 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// An <c>allprop</c> (or empty) PROPFIND names no properties to work from, yet the same rules hold for it when its target
+    /// is an encrypted folder: 403 for a client that may not see encrypted content, and a listing without staged saves
+    /// and with staged deletions under their names. Any other target goes to the instance unchanged (false).
+    /// </summary>
+    private async Task<bool> TryBarePropFindAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials, string body,
+        bool clientAllowed, string userAgent, bool listing)
+    {
+        var request = http.Request;
+        var path = request.Path.ToUriComponent();
+        try
+        {
+            var node = await instance.DavNodeAsync(tenant, credentials, path, http.RequestAborted);
+            if (node is not { Exists: true, IsFolder: true, FileId: { } id } || !await IsFlaggedAsync(tenant, userId, id, http.RequestAborted))
+            {
+                return false;
+            }
+
+            if (!clientAllowed)
+            {
+                await WriteErrorAsync(http, 403, ForbiddenException, $"Client \"{userAgent}\" is not allowed to access end-to-end encrypted content", forbidden: true);
+                return true;
+            }
+
+            var (status, contentType, text, answer) = await instance.PropFindAsync(tenant, credentials, path + request.QueryString, request.Headers["Depth"].ToString(), body,
+                http.RequestAborted);
+            if (answer is not null && listing)
+            {
+                foreach (var response in answer.Root!.Elements(Dav + "response").Skip(1).ToList())
+                {
+                    var href = response.Element(Dav + "href")!;
+                    if (WebDavRules.WithoutSuffix(href.Value, out var deleted) is { } final)
+                    {
+                        if (deleted)
+                        {
+                            href.Value = final;
+                        }
+                        else
+                        {
+                            response.Remove();
+                        }
+                    }
+                }
+
+                text = answer.Declaration + answer.ToString(SaveOptions.DisableFormatting);
+            }
+
+            http.Response.StatusCode = status;
+            http.Response.ContentType = contentType;
+            await http.Response.WriteAsync(text);
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !http.RequestAborted.IsCancellationRequested)
+        {
+            logger.LogWarning("Front door of {TenantId}: PROPFIND could not be answered ({Reason})", tenant.TenantId, e.Message);
+            await WriteErrorAsync(http, 503, "Sabre\\DAV\\Exception\\ServiceUnavailable", "The end-to-end encryption state of this folder cannot be read now; try again later");
+            return true;
+        }
     }
 
     private async Task AnswerPropFindAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials, XDocument body,
@@ -334,6 +492,18 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
             }
 
             nodes = nodes.Where(n => n.Response.Parent is not null).ToList();
+        }
+        else if (nodes.Count > 1)
+        {
+            // An encrypted root deleted under its lock is staged in this plain folder and still listed under its name.
+            foreach (var (response, id, isFolder) in nodes.Skip(1))
+            {
+                var href = response.Element(Dav + "href")!;
+                if (isFolder && Flagged(id) && WebDavRules.WithoutSuffix(href.Value, out var deleted) is { } final && deleted)
+                {
+                    href.Value = final;
+                }
+            }
         }
 
         var folderOfFiles = nodes.Count > 0 && nodes[0].IsFolder ? nodes[0].Id : parentOfTarget;

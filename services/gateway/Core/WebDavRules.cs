@@ -104,5 +104,15 @@ public static class WebDavRules
         _ => throw new ArgumentOutOfRangeException(nameof(verdict), verdict, "not a refusal"),
     };
 
+    /// <summary>The reason an audited refusal gives (the trail names the verdict, never the path: it holds file names).</summary>
+    public static string RefusalCode(DavWriteVerdict verdict) => verdict switch
+    {
+        DavWriteVerdict.MixedMove => "MIXED_MOVE",
+        DavWriteVerdict.ClientNotAllowed => "CLIENT_NOT_ALLOWED",
+        DavWriteVerdict.NoToken => "LOCK_TOKEN_MISSING",
+        DavWriteVerdict.NotLocked => "LOCK_NOT_HELD",
+        _ => throw new ArgumentOutOfRangeException(nameof(verdict), verdict, "not a refusal"),
+    };
+
     private const string Forbidden = "OCA\\DAV\\Connector\\Sabre\\Exception\\Forbidden";
 }

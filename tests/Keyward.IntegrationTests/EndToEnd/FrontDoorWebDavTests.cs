@@ -60,6 +60,14 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         // What the instance holds: the two writes made under the lock, and nothing the refused ones tried.
         Assert.Equal(["a.bin", "b.bin"], await ListAsync(http, $"{files}/Encrypted/"));
         Assert.Equal(["free.bin", "outside.bin"], await ListAsync(http, $"{files}/Plain/"));
+
+        // Every refusal is in the tenant's trail: who, which folder, why; never the path (it holds names).
+        var refusals = await AuditTrailClient.For(system, TestTenants.TenantF).WaitForAsync($"actionPrefix=webdav.write.refused&targetType=folder&targetId={id}", 10);
+        Assert.Equal(10, refusals.Count);
+        Assert.All(refusals, r => Assert.Equal(user.Id, r.GetProperty("actor").GetString()));
+        Assert.Equal(["CLIENT_NOT_ALLOWED", "LOCK_NOT_HELD", "LOCK_NOT_HELD", "LOCK_TOKEN_MISSING", "LOCK_TOKEN_MISSING", "LOCK_TOKEN_MISSING", "LOCK_TOKEN_MISSING", "LOCK_TOKEN_MISSING", "MIXED_MOVE", "MIXED_MOVE"],
+            refusals.Select(r => r.GetProperty("reason").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(refusals, r => Assert.DoesNotContain(".bin", r.GetRawText(), StringComparison.Ordinal));
     }
 
     [Fact]
@@ -168,6 +176,15 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         using var deleted = await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"{files}/Encrypted/x.bin") { Headers = { { "e2e-token", token } } });
         Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Encrypted/z.bin", token)).StatusCode);
         var beforeAbort = (Gateway: await SeenAsync(http), Instance: await SeenAsync(instance));
+        // Until unlock a deleted file is still read from its staged name; the saved one is not there yet; and an allprop
+        // listing hides and shows the same, and is refused to a client that may not see encrypted content.
+        using var stillThere = await http.GetAsync($"{files}/Encrypted/x.bin");
+        using var notYet = await http.GetAsync($"{files}/Encrypted/z.bin");
+        using var atInstance = await instance.GetAsync($"{files}/Encrypted/x.bin");
+        var allprop = await ListAsync(http, $"{files}/Encrypted/");
+        using var unsupported = door.Client(user);
+        unsupported.DefaultRequestHeaders.UserAgent.ParseAdd("curl/8.5.0");
+        using var allpropRefused = await unsupported.SendAsync(new HttpRequestMessage(new HttpMethod("PROPFIND"), $"{files}/Encrypted/") { Headers = { { "Depth", "1" } } });
         Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token, abort: true)).Status);
         var aborted = await SeenAsync(instance);
 
@@ -184,9 +201,57 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(["x.bin"], beforeAbort.Gateway); // a staged deletion still shows under its own name
         Assert.Equal(["x.bin.e2e-to-delete", "z.bin.e2e-to-save"], beforeAbort.Instance);
+        Assert.Equal(HttpStatusCode.OK, stillThere.StatusCode);
+        Assert.Equal("ciphertext", await stillThere.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, notYet.StatusCode);
+        Assert.DoesNotContain(".e2e-to-", await notYet.Content.ReadAsStringAsync(), StringComparison.Ordinal); // the instance's 404 for the name asked
+        Assert.Equal(HttpStatusCode.NotFound, atInstance.StatusCode);
+        Assert.Equal(["x.bin"], allprop);
+        await AssertRefusedAsync(allpropRefused, 403, "Client \"curl/8.5.0\" is not allowed to access end-to-end encrypted content");
         Assert.Equal(["x.bin"], aborted);
         Assert.Equal(HttpStatusCode.NoContent, deletedForGood.StatusCode);
         Assert.Empty(afterDelete);
+    }
+
+    [Fact]
+    public async Task A_deleted_encrypted_root_stays_listed_under_its_name_until_unlock_comes_back_on_abort_and_goes_on_commit()
+    {
+        await using var door = await FrontDoorSetup.StartAsync(system, "front-door-root-delete");
+        var user = door.Users[0];
+        var (http, files, folders, id) = await EncryptedFolderAsync(door, user);
+        using var client = http;
+        using var instance = new HttpClient { BaseAddress = door.Instance.HttpAddress };
+        instance.DefaultRequestHeaders.Authorization = user.Basic;
+        const string Asked = """<d:propfind xmlns:d="DAV:" xmlns:nc="http://nextcloud.org/ns"><d:prop><d:getetag/><nc:is-encrypted/></d:prop></d:propfind>""";
+        async Task<List<string>> HomeAsync(HttpClient client) => (await PropFindAsync(client, $"{files}/", "1", Asked)).Keys
+            .Where(k => k != $"{files}/").Select(k => k[(files.Length + 1)..].TrimEnd('/')).Order(StringComparer.Ordinal).ToList();
+        async Task<HttpResponseMessage> DeleteRootAsync(string token) =>
+            await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"{files}/Encrypted") { Headers = { { "e2e-token", token } } });
+
+        var token = await folders.LockedAsync(id, 1);
+        Assert.Equal(HttpStatusCode.Created, (await Put(http, $"{files}/Encrypted/kept.bin", token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+
+        token = await folders.LockedAsync(id, 2);
+        using var deleted = await DeleteRootAsync(token);
+        var whileLocked = (Gateway: await HomeAsync(http), Instance: await HomeAsync(instance));
+        var flag = (await PropFindAsync(http, $"{files}/", "1", Asked))[$"{files}/Encrypted/"].Ok["is-encrypted"];
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token, abort: true)).Status);
+        var aborted = (Home: await HomeAsync(instance), Inside: await ListAsync(instance, $"{files}/Encrypted/"));
+
+        token = await folders.LockedAsync(id, 3);
+        using var deletedForGood = await DeleteRootAsync(token);
+        Assert.Equal(HttpStatusCode.OK, (await folders.UnlockAsync(id, token)).Status);
+        var committed = await HomeAsync(instance);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(["Encrypted"], whileLocked.Gateway);
+        Assert.Equal(["Encrypted.e2e-to-delete"], whileLocked.Instance);
+        Assert.Equal("1", flag); // it keeps its own flag under its own name
+        Assert.Equal(["Encrypted"], aborted.Home);
+        Assert.Equal(["kept.bin"], aborted.Inside);
+        Assert.Equal(HttpStatusCode.NoContent, deletedForGood.StatusCode);
+        Assert.Empty(committed);
     }
 
     private sealed record Properties(Dictionary<string, string> Ok, HashSet<string> Missing);

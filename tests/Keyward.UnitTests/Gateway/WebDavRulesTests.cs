@@ -30,6 +30,15 @@ public sealed class WebDavRulesTests
         Assert.Equal((status, message), (actualStatus, actualMessage));
     }
 
+    [Fact]
+    public void Every_refusal_is_audited_under_its_own_reason_and_a_pass_under_none()
+    {
+        var refusals = Enum.GetValues<DavWriteVerdict>().Where(v => v != DavWriteVerdict.Pass).ToList();
+        Assert.Equal(refusals.Count, refusals.Select(WebDavRules.RefusalCode).Distinct().Count());
+        Assert.All(refusals.Select(WebDavRules.RefusalCode), code => Assert.Matches("^[A-Z_]+$", code));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WebDavRules.RefusalCode(DavWriteVerdict.Pass));
+    }
+
     [Theory]
     [InlineData("/remote.php/dav/files/alice/E/x.bin", "/remote.php/dav/files/alice/E/")]
     [InlineData("/remote.php/dav/files/alice/E/sub/", "/remote.php/dav/files/alice/E/")]
