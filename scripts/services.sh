@@ -34,7 +34,7 @@ service_dir() { echo "$ROOT/services/$1/bin/$CONFIGURATION/net10.0"; }
 
 # The local Nextcloud stand-in of scripts/up --frontdoor, and the gateway settings that put the front door before it.
 STANDIN_PORT="${KEYWARD_STANDIN_PORT:-18090}"
-STANDIN_USER=alice
+STANDIN_USERS="alice bob"
 frontdoor_env() {
   echo "Keyward__Tenants__${KEYWARD_DEV_TENANT:-dev}__Nextcloud__BaseUrl=http://127.0.0.1:$STANDIN_PORT"
   echo "Keyward__Tenants__${KEYWARD_DEV_TENANT:-dev}__Nextcloud__Hosts__0=localhost"
@@ -46,10 +46,15 @@ start_standin() {
   if alive "$pidfile"; then say "nextcloud stand-in already running (pid $(cat "$pidfile"))"; return 0; fi
   [ -f "$dir/keyward-nextcloud-standin.dll" ] || die "the Nextcloud stand-in is not built ($dir)"
   mkdir -p "$STACK/frontdoor"
-  [ -s "$STACK/frontdoor/app-password" ] || { openssl rand -hex 16 >"$STACK/frontdoor/app-password"; chmod 600 "$STACK/frontdoor/app-password"; }
-  (cd "$dir" && exec env Urls="http://127.0.0.1:$STANDIN_PORT" StandIn__DataDirectory="$STACK/frontdoor/files" \
-    StandIn__Users__0__Login="$STANDIN_USER" StandIn__Users__0__DisplayName="Alice" \
-    StandIn__Users__0__AppPasswords__0="$(cat "$STACK/frontdoor/app-password")" \
+  # One app password per user, made once: .stack/frontdoor/app-password-<user>.
+  local users=() i=0 user
+  for user in $STANDIN_USERS; do
+    [ -s "$STACK/frontdoor/app-password-$user" ] || { openssl rand -hex 16 >"$STACK/frontdoor/app-password-$user"; chmod 600 "$STACK/frontdoor/app-password-$user"; }
+    users+=("StandIn__Users__${i}__Login=$user" "StandIn__Users__${i}__DisplayName=${user^}" "StandIn__Users__${i}__AppPasswords__0=$(cat "$STACK/frontdoor/app-password-$user")")
+    i=$((i + 1))
+  done
+  # The stand-in starts empty each time while Keyward's database stays: file ids from the clock never meet an old one.
+  (cd "$dir" && exec env Urls="http://127.0.0.1:$STANDIN_PORT" StandIn__DataDirectory="$STACK/frontdoor/files" StandIn__FirstFileId="$(date +%s)000" "${users[@]}" \
     dotnet keyward-nextcloud-standin.dll >>"$STACK/logs/nextcloud-standin.log" 2>&1) &
   echo $! >"$pidfile"
   local deadline=$((SECONDS + 60))
