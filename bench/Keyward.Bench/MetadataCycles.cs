@@ -37,12 +37,24 @@ public static class MetadataCycles
         {
             var folders = await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Folder.CreateAsync(system, $"p2-{Guid.NewGuid():N}"[..16])));
             var compiledBefore = system.MethodsCompiled();
+            var cost = await StackCost.StartAsync(system, stack);
             var (rate, latencies) = await CyclesAsync(folders, Phase, pacePerClient: null);
             var compiled = system.MethodsCompiled() - compiledBefore;
-            var inserts = await InsertRateAsync(stack, clients, Phase);
+            var perCycle = await cost.StopAsync(latencies.Count);
+            var insertCost = await StackCost.StartAsync(system, stack);
+            var (inserts, insertCount) = await InsertRateAsync(stack, clients, Phase);
+            var perInsert = await insertCost.StopAsync(insertCount);
             Console.WriteLine($"P2: {clients,2} clients: {rate:N0} cycles/s (p50 {Percentiles.Of(latencies, 50):N1} ms, p99 {Percentiles.Of(latencies, 99):N1} ms; {compiled} methods compiled meanwhile); durable INSERT: {inserts:N0} tx/s");
+            Console.WriteLine($"    per cycle: {perCycle}");
+            Console.WriteLine($"    per INSERT: {perInsert}");
             figures.Add(new BenchFigure($"P2-{clients}", $"lock → PUT → unlock cycles, {clients} client(s)", "cycles/s", rate, $"durable one-row INSERT tx/s, {clients} connection(s)", inserts,
-                $"p50 {Percentiles.Of(latencies, 50):N1} ms, p99 {Percentiles.Of(latencies, 99):N1} ms; {compiled} methods compiled during the phase"));
+                $"p50 {Percentiles.Of(latencies, 50):N1} ms, p99 {Percentiles.Of(latencies, 99):N1} ms; {compiled} methods compiled during the phase; per cycle: {perCycle}"));
+            if (clients == 16)
+            {
+                figures.Add(new BenchFigure("P2-cpu", "CPU per lock → PUT → unlock cycle, every process of the stack, 16 clients", "CPU ms/cycle", perCycle.CpuMs,
+                    "CPU per durable one-row INSERT transaction (client + PostgreSQL), 16 connections", perInsert.CpuMs, $"{perCycle}; per INSERT: {perInsert}; target ≤ 3 ms"));
+            }
+
             if (clients == 16)
             {
                 max16 = rate;
@@ -104,7 +116,7 @@ public static class MetadataCycles
         return (counts.Sum() / (stopwatch.Elapsed - settle).TotalSeconds, latencies);
     }
 
-    private static async Task<double> InsertRateAsync(StackEnvironment stack, int connections, TimeSpan duration)
+    private static async Task<(double Rate, long Count)> InsertRateAsync(StackEnvironment stack, int connections, TimeSpan duration)
     {
         await using var data = NpgsqlDataSource.Create(stack["KEYWARD_POSTGRES_BENCH"]);
         await using (var create = data.CreateCommand("create table if not exists public.bench_insert (id bigserial primary key, payload text not null)"))
@@ -128,7 +140,7 @@ public static class MetadataCycles
 
             return done;
         }));
-        return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
+        return (counts.Sum() / stopwatch.Elapsed.TotalSeconds, counts.Sum());
     }
 
     /// <summary>One client's folder: registered, with metadata, and a counter it keeps raising.</summary>

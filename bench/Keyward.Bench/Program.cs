@@ -40,7 +40,7 @@ if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p7", "p8"]).Any())
 
     if (figures.Contains("all") || figures.Contains("p1"))
     {
-        results.Add(await CertificateIssuance.RunAsync(stack, system, Option("--certificates", 2000)));
+        results.AddRange(await CertificateIssuance.RunAsync(stack, system, Option("--certificates", 2000)));
     }
 
     if (figures.Contains("all") || figures.Contains("p4"))

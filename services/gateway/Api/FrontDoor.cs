@@ -90,6 +90,7 @@ public sealed class FrontDoor(
         builder.Services.AddSingleton<FrontDoorIdentities>();
         builder.Services.AddSingleton<DelegatedTokens>();
         builder.Services.AddSingleton<FrontDoorWebDav>();
+        builder.Services.AddSingleton<WebDavRefusals>();
         builder.Services.AddSingleton<FrontDoorShares>();
         builder.Services.AddSingleton<FrontDoor>();
         return builder;

@@ -13,7 +13,7 @@ namespace Keyward.Gateway.Api;
 /// instance (its file id: the instance's truth) and in Keyward (is that folder encrypted, and does the request's
 /// <c>e2e-token</c> hold its lock). A write into an encrypted folder without the lock's token never reaches the instance.
 /// </summary>
-public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens tokens, MetadataClient metadata, Marten.IDocumentStore store, TimeProvider clock,
+public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens tokens, MetadataClient metadata, WebDavRefusals refusals,
     ILogger<FrontDoorWebDav> logger)
 {
     private static readonly XNamespace Dav = "DAV:";
@@ -111,42 +111,11 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         var (status, exception, message) = WebDavRules.Refusal(verdict, userAgent);
         logger.LogInformation("Front door of {TenantId}: {Method} refused for {UserId} ({Verdict})", tenant.TenantId, request.Method, userId, verdict);
         var aimedAt = new[] { source, into }.FirstOrDefault(s => s is { Encrypted: true })?.FolderId;
-        await AuditRefusalAsync(http, tenant, userId, aimedAt, verdict);
+        var client = userAgent.Length == 0 ? null : userAgent;
+        await refusals.RecordAsync(new WebDavRefusal(tenant.TenantId, userId, EdgeRateLimits.Source(http), client, aimedAt ?? "", request.Method.ToUpperInvariant(),
+            WebDavRules.RefusalCode(verdict)), http.RequestAborted);
         await WriteErrorAsync(http, status, exception, message, forbidden: status == 403);
         return false;
-    }
-
-    /// <summary>
-    /// A refused write goes into the tenant's trail like any refused action: who, which encrypted folder, why — never the
-    /// path, which holds names. The refusal stands if the database cannot take it (logged); nothing was written.
-    /// </summary>
-    private async Task AuditRefusalAsync(HttpContext http, FrontDoorTenant tenant, string userId, string? folderId, DavWriteVerdict verdict)
-    {
-        var now = clock.GetUtcNow();
-        var userAgent = http.Request.Headers.UserAgent.ToString();
-        var refused = new Keyward.AuditTrail.AuditEvent
-        {
-            EventId = Guid.CreateVersion7(now),
-            TenantId = tenant.TenantId,
-            OccurredAt = now,
-            Actor = new Keyward.AuditTrail.AuditActor(userId, [], EdgeRateLimits.Source(http), userAgent.Length == 0 ? null : userAgent[..Math.Min(256, userAgent.Length)]),
-            Action = "webdav.write.refused",
-            Target = new Keyward.AuditTrail.AuditTarget("folder", folderId ?? ""),
-            Outcome = Keyward.AuditTrail.AuditOutcome.Denied(WebDavRules.RefusalCode(verdict)),
-            Details = new Dictionary<string, string> { ["method"] = http.Request.Method.ToUpperInvariant() },
-            TraceId = System.Diagnostics.Activity.Current?.TraceId.ToString(),
-            Service = GatewaySetup.ServiceName,
-        };
-        try
-        {
-            await using var session = store.LightweightSession(tenant.TenantId);
-            Keyward.Common.Audit.AuditRecorder.Enqueue(session, refused);
-            await session.SaveChangesAsync(http.RequestAborted);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning("Front door of {TenantId}: a refused {Method} could not be audited ({Reason})", tenant.TenantId, http.Request.Method, e.Message);
-        }
     }
 
     /// <summary>

@@ -1,0 +1,157 @@
+using Npgsql;
+
+namespace Keyward.Bench;
+
+/// <summary>
+/// What a measured phase cost the whole stack, per operation: CPU time of every process of the stack (user + system,
+/// from <c>/proc/&lt;pid&gt;/stat</c>), context switches of all their threads (<c>/proc/&lt;pid&gt;/task/*/status</c>),
+/// and PostgreSQL's statements (<c>pg_stat_statements</c>, when scripts/bench loaded it) and commits
+/// (<c>pg_stat_database</c>). Throughput moves ±30 % between runs here; the cost per operation moves far less, so a
+/// change is judged by it.
+/// </summary>
+public sealed class StackCost
+{
+    private static readonly double TicksPerMs = 100 / 1000.0; // USER_HZ: 100 on Linux
+    private readonly BenchSystem _system;
+    private readonly string _database;
+    private readonly Snapshot _start;
+
+    private StackCost(BenchSystem system, string database, Snapshot start)
+    {
+        _system = system;
+        _database = database;
+        _start = start;
+    }
+
+    public static async Task<StackCost> StartAsync(BenchSystem system, StackEnvironment stack)
+    {
+        var database = stack["KEYWARD_POSTGRES_BENCH"];
+        await using (var data = NpgsqlDataSource.Create(database))
+        await using (var create = data.CreateCommand("create extension if not exists pg_stat_statements"))
+        {
+            await create.ExecuteNonQueryAsync(); // its view answers only where scripts/bench preloaded the library
+        }
+
+        return new StackCost(system, database, await Snapshot.TakeAsync(system, database));
+    }
+
+    /// <summary>The cost since the start, divided by <paramref name="operations"/>, once the audit events of the phase are chained.</summary>
+    public async Task<CostPerOperation> StopAsync(long operations)
+    {
+        await _system.WaitForOutboxesAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the audit service chains the last batch; PostgreSQL's counters catch up
+        var end = await Snapshot.TakeAsync(_system, _database);
+        var cpu = end.CpuTicks.ToDictionary(p => p.Key, p => (p.Value - _start.CpuTicks.GetValueOrDefault(p.Key)) / TicksPerMs / operations);
+        return new CostPerOperation(cpu.Values.Sum(), cpu, (double)(end.ContextSwitches - _start.ContextSwitches) / operations,
+            end.Statements < 0 ? double.NaN : (double)(end.Statements - _start.Statements) / operations, (double)(end.Commits - _start.Commits) / operations);
+    }
+
+    private sealed record Snapshot(Dictionary<string, long> CpuTicks, long ContextSwitches, long Statements, long Commits)
+    {
+        public static async Task<Snapshot> TakeAsync(BenchSystem system, string database)
+        {
+            var cpu = new Dictionary<string, long>();
+            long switches = 0;
+            foreach (var (part, pid) in Processes(system))
+            {
+                if (Read(pid) is { } process)
+                {
+                    cpu[part] = cpu.GetValueOrDefault(part) + process.Ticks;
+                    switches += process.Switches;
+                }
+            }
+
+            await using var data = NpgsqlDataSource.Create(database);
+            await using var commits = data.CreateCommand("select xact_commit from pg_stat_database where datname = current_database()");
+            var committed = (long)(await commits.ExecuteScalarAsync())!;
+            long statements = -1;
+            try
+            {
+                await using var calls = data.CreateCommand("select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())");
+                statements = (long)(await calls.ExecuteScalarAsync())!;
+            }
+            catch (PostgresException)
+            {
+                // pg_stat_statements not loaded (a stack not started by scripts/bench): statements are not counted.
+            }
+
+            return new Snapshot(cpu, switches, statements, committed);
+        }
+
+        /// <summary>Every process of the stack by part: each service, PostgreSQL's, RabbitMQ's (the Erlang VM), and this client.</summary>
+        private static IEnumerable<(string Part, int Pid)> Processes(BenchSystem system)
+        {
+            foreach (var (name, service) in system.Services)
+            {
+                yield return (name, service.Pid);
+            }
+
+            yield return ("client", Environment.ProcessId);
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(directory), out var pid))
+                {
+                    continue;
+                }
+
+                string comm;
+                try
+                {
+                    comm = File.ReadAllText(Path.Combine(directory, "comm")).Trim();
+                }
+                catch (IOException)
+                {
+                    continue; // gone meanwhile
+                }
+
+                if (comm == "postgres")
+                {
+                    yield return ("postgresql", pid);
+                }
+                else if (comm is "beam.smp" or "erl_child_setup" or "epmd" or "inet_gethost")
+                {
+                    yield return ("rabbitmq", pid);
+                }
+            }
+        }
+
+        private static (long Ticks, long Switches)? Read(int pid)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                // After the command name in parentheses (which may hold spaces): state is field 3, utime 14, stime 15.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+                long switches = 0;
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            switches += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
+                        }
+                    }
+                }
+
+                return (ticks, switches);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                return null; // the process (or a thread) ended while being read
+            }
+        }
+    }
+}
+
+/// <summary>The cost of one operation over the whole stack.</summary>
+public sealed record CostPerOperation(double CpuMs, IReadOnlyDictionary<string, double> CpuMsByPart, double ContextSwitches, double Statements, double Commits)
+{
+    public override string ToString()
+    {
+        var parts = string.Join(", ", CpuMsByPart.Where(p => p.Value >= 0.05).OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N1}"));
+        var statements = double.IsNaN(Statements) ? "statements not counted" : $"{Statements:N1} SQL statements";
+        return $"CPU {CpuMs:N1} ms/op ({parts}), {ContextSwitches:N0} context switches/op, {statements} and {Commits:N1} commits/op";
+    }
+}
