@@ -41,23 +41,39 @@ public sealed class StackCost
         await _system.WaitForOutboxesAsync();
         await Task.Delay(TimeSpan.FromSeconds(1)); // the audit service chains the last batch; PostgreSQL's counters catch up
         var end = await Snapshot.TakeAsync(_system, _database);
-        var cpu = end.CpuTicks.ToDictionary(p => p.Key, p => (p.Value - _start.CpuTicks.GetValueOrDefault(p.Key)) / TicksPerMs / operations);
-        return new CostPerOperation(cpu.Values.Sum(), cpu, (double)(end.ContextSwitches - _start.ContextSwitches) / operations,
+        var cpu = new Dictionary<string, double>();
+        long switches = 0;
+        foreach (var (key, now) in end.Processes)
+        {
+            // A process that started during the phase counts from zero; one that ended is in its parent's children's time.
+            var before = _start.Processes.GetValueOrDefault(key);
+            cpu[now.Part] = cpu.GetValueOrDefault(now.Part) + (now.Ticks - before.Ticks) / TicksPerMs / operations;
+        }
+
+        foreach (var (thread, count) in end.Switches)
+        {
+            switches += count - _start.Switches.GetValueOrDefault(thread);
+        }
+
+        return new CostPerOperation(cpu.Values.Sum(), cpu, (double)switches / operations,
             end.Statements < 0 ? double.NaN : (double)(end.Statements - _start.Statements) / operations, (double)(end.Commits - _start.Commits) / operations);
     }
 
-    private sealed record Snapshot(Dictionary<string, long> CpuTicks, long ContextSwitches, long Statements, long Commits)
+    /// <summary>A process by pid and start time (a pid can be reused), with its part and CPU ticks (its own and its ended children's).</summary>
+    private readonly record struct ProcessTicks(string Part, long Ticks);
+
+    private sealed record Snapshot(Dictionary<(int Pid, long Started), ProcessTicks> Processes, Dictionary<(int Pid, int Tid), long> Switches, long Statements, long Commits)
     {
         public static async Task<Snapshot> TakeAsync(BenchSystem system, string database)
         {
-            var cpu = new Dictionary<string, long>();
-            long switches = 0;
-            foreach (var (part, pid) in Processes(system))
+            var processes = new Dictionary<(int, long), ProcessTicks>();
+            var switches = new Dictionary<(int, int), long>();
+            foreach (var (part, pid) in StackProcesses(system))
             {
-                if (Read(pid) is { } process)
+                if (ReadTicks(pid) is { } ticks)
                 {
-                    cpu[part] = cpu.GetValueOrDefault(part) + process.Ticks;
-                    switches += process.Switches;
+                    processes[(pid, ticks.Started)] = new ProcessTicks(part, ticks.Total);
+                    ReadSwitches(pid, switches);
                 }
             }
 
@@ -75,11 +91,11 @@ public sealed class StackCost
                 // pg_stat_statements not loaded (a stack not started by scripts/bench): statements are not counted.
             }
 
-            return new Snapshot(cpu, switches, statements, committed);
+            return new Snapshot(processes, switches, statements, committed);
         }
 
         /// <summary>Every process of the stack by part: each service, PostgreSQL's, RabbitMQ's (the Erlang VM), and this client.</summary>
-        private static IEnumerable<(string Part, int Pid)> Processes(BenchSystem system)
+        private static IEnumerable<(string Part, int Pid)> StackProcesses(BenchSystem system)
         {
             foreach (var (name, service) in system.Services)
             {
@@ -115,31 +131,57 @@ public sealed class StackCost
             }
         }
 
-        private static (long Ticks, long Switches)? Read(int pid)
+        /// <summary>utime + stime + cutime + cstime (fields 14–17: PostgreSQL's backends that ended are in the postmaster's), and the start time (22).</summary>
+        private static (long Total, long Started)? ReadTicks(int pid)
         {
             try
             {
                 var stat = File.ReadAllText($"/proc/{pid}/stat");
-                // After the command name in parentheses (which may hold spaces): state is field 3, utime 14, stime 15.
+                // After the command name in parentheses (which may hold spaces), the state is field 3.
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
-                long switches = 0;
-                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                return (long.Parse(fields[11]) + long.Parse(fields[12]) + long.Parse(fields[13]) + long.Parse(fields[14]), long.Parse(fields[19]));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                return null; // the process ended while being read
+            }
+        }
+
+        /// <summary>
+        /// Context switches per thread (the kernel keeps them per thread): a thread that ends during the phase takes its
+        /// count with it, so the figure is a lower bound.
+        /// </summary>
+        private static void ReadSwitches(int pid, Dictionary<(int, int), long> switches)
+        {
+            IEnumerable<string> tasks;
+            try
+            {
+                tasks = Directory.EnumerateDirectories($"/proc/{pid}/task").ToList();
+            }
+            catch (IOException)
+            {
+                return;
+            }
+
+            foreach (var task in tasks)
+            {
+                try
                 {
+                    long count = 0;
                     foreach (var line in File.ReadLines(Path.Combine(task, "status")))
                     {
                         if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
                         {
-                            switches += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
+                            count += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
                         }
                     }
-                }
 
-                return (ticks, switches);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                return null; // the process (or a thread) ended while being read
+                    switches[(pid, int.Parse(Path.GetFileName(task)))] = count;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+                {
+                    // the thread ended while being read
+                }
             }
         }
     }
