@@ -44,7 +44,12 @@ public static class AuditSetup
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());
         builder.Services.AddSingleton(sp => new ServiceTokens(sp.GetRequiredService<ServiceIdentityOptions>(), ServiceName));
         builder.AddKeywardGrpcClient<CaClient>("certificate-authority");
-        builder.AddKeywardMessaging(bus => bus.AddConsumer<AuditEventsConsumer>(typeof(AuditEventsConsumerDefinition)));
+        builder.Services.AddSingleton<AuditIntake>();
+        builder.AddKeywardMessaging(bus =>
+        {
+            bus.AddConsumer<AuditEventsConsumer>(typeof(AuditEventsConsumerDefinition));
+            bus.AddConsumer<AuditEventBatchesConsumer>(typeof(AuditEventBatchesConsumerDefinition));
+        });
         return builder;
     }
 

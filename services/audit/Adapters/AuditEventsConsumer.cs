@@ -12,16 +12,32 @@ namespace Keyward.Audit.Adapters;
 /// be but as a refused event of its real publisher. The batch is acknowledged only after it is committed: a
 /// crash means redelivery, and redelivered events are recognised by id.
 /// </summary>
-public sealed class AuditEventsConsumer(LogStore store, CheckpointSigner signer, PublisherPolicy publishers, TimeProvider clock, ILogger<AuditEventsConsumer> logger)
-    : IConsumer<Batch<AuditEvent>>
+public sealed class AuditEventsConsumer(AuditIntake intake) : IConsumer<Batch<AuditEvent>>
 {
-    public async Task Consume(ConsumeContext<Batch<AuditEvent>> context)
+    public Task Consume(ConsumeContext<Batch<AuditEvent>> context) =>
+        intake.AppendAsync(context.Message.Select(m => intake.Screen(m.Message, AuditIntake.PublisherOf(m))), context.CancellationToken);
+}
+
+/// <summary>
+/// The services' outbox batches (one message per relay pass), each event checked against the broker user that published
+/// its batch; a few batches go into one append. Their own queue, with a small prefetch: a batch holds up to
+/// <c>Keyward:Audit:Outbox:BatchSize</c> events, and a backlog after an outage must not all be in memory at once.
+/// </summary>
+public sealed class AuditEventBatchesConsumer(AuditIntake intake) : IConsumer<Batch<AuditEventBatch>>
+{
+    public Task Consume(ConsumeContext<Batch<AuditEventBatch>> context) =>
+        intake.AppendAsync(context.Message.SelectMany(m => m.Message.Events.Select(e => intake.Screen(e, AuditIntake.PublisherOf(m)))), context.CancellationToken);
+}
+
+/// <summary>Screens what arrived and appends it to the tenants' logs, a batch per tenant in one transaction, then pokes the signer.</summary>
+public sealed class AuditIntake(LogStore store, CheckpointSigner signer, PublisherPolicy publishers, TimeProvider clock, ILogger<AuditIntake> logger)
+{
+    public async Task AppendAsync(IEnumerable<AuditEvent> screened, CancellationToken cancellationToken)
     {
-        var accepted = context.Message.Select(m => Screen(m)).ToList();
-        foreach (var tenant in accepted.GroupBy(e => e.TenantId))
+        foreach (var tenant in screened.ToList().GroupBy(e => e.TenantId))
         {
             var events = tenant.ToList();
-            var grown = await store.AppendAsync(tenant.Key, events, keepOrder: false, context.CancellationToken);
+            var grown = await store.AppendAsync(tenant.Key, events, keepOrder: false, cancellationToken);
             var appended = grown.FirstOrDefault(g => g.Log == LogOrigins.AuditLog).Appended;
             if (appended < events.Count)
             {
@@ -35,17 +51,21 @@ public sealed class AuditEventsConsumer(LogStore store, CheckpointSigner signer,
         }
     }
 
-    private AuditEvent Screen(ConsumeContext<AuditEvent> message)
+    /// <summary>The broker user that published the message (RabbitMQ checks <c>user_id</c> against the connection's user).</summary>
+    public static string? PublisherOf(ConsumeContext message) =>
+        message.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
+
+    /// <summary>The event as it may be logged, or, when its publisher may not say it, the refused event of that publisher.</summary>
+    public AuditEvent Screen(AuditEvent message, string? publisher)
     {
-        var publisher = message.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
-        var problem = publishers.Check(publisher, message.Message);
+        var problem = publishers.Check(publisher, message);
         if (problem is null)
         {
-            return message.Message;
+            return message;
         }
 
-        logger.LogWarning("Refused an audit event of tenant {TenantId} published as {Publisher}: {Problem}", message.Message.TenantId, publisher ?? "(no user)", problem);
-        return PublisherPolicy.Refused(message.Message, publisher, problem, clock.GetUtcNow());
+        logger.LogWarning("Refused an audit event of tenant {TenantId} published as {Publisher}: {Problem}", message.TenantId, publisher ?? "(no user)", problem);
+        return PublisherPolicy.Refused(message, publisher, problem, clock.GetUtcNow());
     }
 }
 
@@ -64,5 +84,23 @@ public sealed class AuditEventsConsumerDefinition : ConsumerDefinition<AuditEven
     {
         endpointConfigurator.UseMessageRetry(r => r.Exponential(20, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
         consumerConfigurator.Options<BatchOptions>(o => o.SetMessageLimit(BatchSize).SetTimeLimit(TimeSpan.FromMilliseconds(20)).SetConcurrencyLimit(1));
+    }
+}
+
+public sealed class AuditEventBatchesConsumerDefinition : ConsumerDefinition<AuditEventBatchesConsumer>
+{
+    /// <summary>Outbox batches per append: with 500 events each, at most 4,000 events in one transaction.</summary>
+    public const int BatchesPerAppend = 8;
+
+    public AuditEventBatchesConsumerDefinition()
+    {
+        EndpointName = "keyward-audit-events-batches";
+        Endpoint(e => e.PrefetchCount = BatchesPerAppend * 2);
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<AuditEventBatchesConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        endpointConfigurator.UseMessageRetry(r => r.Exponential(20, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        consumerConfigurator.Options<BatchOptions>(o => o.SetMessageLimit(BatchesPerAppend).SetTimeLimit(TimeSpan.FromMilliseconds(10)).SetConcurrencyLimit(1));
     }
 }

@@ -187,6 +187,45 @@ public sealed class LogAdversaryTests(KeywardSystem system)
     }
 
     [Fact]
+    public async Task A_batch_the_metadata_service_publishes_is_logged_event_by_event_and_a_CA_event_smuggled_into_it_as_refused()
+    {
+        // Adversary: the metadata service's broker credentials, hiding another service's event among its own in one batch.
+        var auditor = AuditTrailClient.For(system, TestTenants.TenantB);
+        var (ownId, smuggledId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        object Event(Guid id, string action, string service) => new
+        {
+            eventId = id,
+            tenantId = TestTenants.TenantB,
+            occurredAt = DateTimeOffset.UtcNow,
+            actor = new { userId = "batch-writer", roles = Array.Empty<string>(), clientAddress = (string?)null, userAgent = (string?)null },
+            action,
+            target = new { type = "folder", id = id.ToString("D") },
+            outcome = new { result = "success", reason = (string?)null },
+            details = new Dictionary<string, string>(),
+            traceId = (string?)null,
+            service,
+        };
+        var batch = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            messageId = Guid.NewGuid(),
+            messageType = new[] { "urn:message:Keyward.AuditTrail:AuditEventBatch" },
+            message = new { events = new[] { Event(ownId, "metadata.lock.acquired", "metadata"), Event(smuggledId, "ca.tenant_key.generated", "certificate-authority") } },
+        });
+        await using (var connection = await ConnectAsync("metadata"))
+        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
+        {
+            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", UserId = ServiceEnvironment.ServiceAccount("metadata"), Persistent = true };
+            await channel.BasicPublishAsync("Keyward.AuditTrail:AuditEventBatch", "", mandatory: false, properties, batch);
+        }
+
+        var own = Assert.Single(await auditor.WaitForAsync($"targetId={ownId:D}", 1));
+        var smuggled = Assert.Single(await auditor.WaitForAsync($"targetId={smuggledId:D}", 1));
+        Assert.Equal("metadata.lock.acquired", own.GetProperty("action").GetString());
+        Assert.Equal("audit.event.refused", smuggled.GetProperty("action").GetString());
+        Assert.Contains("published as broker user 'keyward_metadata', not the certificate-authority service's", smuggled.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public async Task A_flood_of_forged_tokens_with_a_6_KB_subject_is_one_row_per_source_with_a_count_and_a_cut_subject()
     {
         var subject = "flood-" + Guid.NewGuid().ToString("N")[..8] + new string('x', 6000);

@@ -478,10 +478,14 @@ public sealed class ClientFlowTests(KeywardSystem system)
         {
             var connection = await new ConnectionFactory { Uri = new Uri(amqp) }.CreateConnectionAsync();
             var channel = await connection.CreateChannelAsync();
-            const string exchange = "Keyward.AuditTrail:AuditEvent";
-            await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
             var queue = (await channel.QueueDeclareAsync($"keyward-test-capture-{Guid.NewGuid():N}", durable: false, exclusive: true, autoDelete: true)).QueueName;
-            await channel.QueueBindAsync(queue, exchange, "");
+            // Single events and the outbox relays' batches.
+            foreach (var exchange in new[] { "Keyward.AuditTrail:AuditEvent", "Keyward.AuditTrail:AuditEventBatch" })
+            {
+                await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
+                await channel.QueueBindAsync(queue, exchange, "");
+            }
+
             return new AuditCapture(connection, channel, queue);
         }
 
