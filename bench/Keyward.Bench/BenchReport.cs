@@ -42,7 +42,11 @@ public static class BenchReport
         }
 
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Measured {figures.Max(f => f.MeasuredAt):yyyy-MM-dd HH:mm} UTC.");
+        // A run of some figures keeps the others from their own, earlier runs: each run is named with its figures.
+        var runs = figures.GroupBy(f => f.MeasuredAt.ToString("yyyy-MM-dd HH", CultureInfo.InvariantCulture)).OrderByDescending(r => r.Key).ToList();
+        var earlier = string.Concat(runs.Skip(1).Select(r =>
+            string.Create(CultureInfo.InvariantCulture, $"; {string.Join(", ", r.Select(f => f.Id))} in an earlier run ({r.Max(f => f.MeasuredAt):yyyy-MM-dd HH:mm} UTC)")));
+        text.AppendLine(CultureInfo.InvariantCulture, $"Measured {figures.Max(f => f.MeasuredAt):yyyy-MM-dd HH:mm} UTC{earlier}.");
         return text.ToString();
     }
 }

@@ -23,8 +23,11 @@ public sealed class StackCost
         _start = start;
     }
 
+    /// <summary>Starts counting once the work of earlier phases is done (their audit backlog would be charged to this one).</summary>
     public static async Task<StackCost> StartAsync(BenchSystem system, StackEnvironment stack)
     {
+        await system.WaitForOutboxesAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var database = stack["KEYWARD_POSTGRES_BENCH"];
         await using (var data = NpgsqlDataSource.Create(database))
         await using (var create = data.CreateCommand("create extension if not exists pg_stat_statements"))
