@@ -51,6 +51,10 @@ public sealed class AuditIntake(LogStore store, CheckpointSigner signer, Publish
         }
     }
 
+    /// <summary>A database outage is waited out (about five minutes of retries) before a message goes to the error queue.</summary>
+    public static void RetryUntilCommitted(IReceiveEndpointConfigurator endpoint) =>
+        endpoint.UseMessageRetry(r => r.Exponential(20, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+
     /// <summary>The broker user that published the message (RabbitMQ checks <c>user_id</c> against the connection's user).</summary>
     public static string? PublisherOf(ConsumeContext message) =>
         message.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
@@ -82,7 +86,7 @@ public sealed class AuditEventsConsumerDefinition : ConsumerDefinition<AuditEven
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<AuditEventsConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(20, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        AuditIntake.RetryUntilCommitted(endpointConfigurator);
         consumerConfigurator.Options<BatchOptions>(o => o.SetMessageLimit(BatchSize).SetTimeLimit(TimeSpan.FromMilliseconds(20)).SetConcurrencyLimit(1));
     }
 }
@@ -100,7 +104,7 @@ public sealed class AuditEventBatchesConsumerDefinition : ConsumerDefinition<Aud
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<AuditEventBatchesConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(20, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        AuditIntake.RetryUntilCommitted(endpointConfigurator);
         consumerConfigurator.Options<BatchOptions>(o => o.SetMessageLimit(BatchesPerAppend).SetTimeLimit(TimeSpan.FromMilliseconds(10)).SetConcurrencyLimit(1));
     }
 }

@@ -374,21 +374,7 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
                 http.RequestAborted);
             if (answer is not null && listing)
             {
-                foreach (var response in answer.Root!.Elements(Dav + "response").Skip(1).ToList())
-                {
-                    var href = response.Element(Dav + "href")!;
-                    if (WebDavRules.WithoutSuffix(href.Value, out var deleted) is { } final)
-                    {
-                        if (deleted)
-                        {
-                            href.Value = final;
-                        }
-                        else
-                        {
-                            response.Remove();
-                        }
-                    }
-                }
+                HideStaged(answer.Root!.Elements(Dav + "response").Skip(1));
 
                 text = answer.Declaration + answer.ToString(SaveOptions.DisableFormatting);
             }
@@ -443,22 +429,7 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
 
         if (nodes.Count > 1 && nodes[0].IsFolder && Flagged(nodes[0].Id))
         {
-            // Staged saves are invisible until unlock; staged deletions still show, under their own names.
-            foreach (var (response, _, _) in nodes.Skip(1).ToList())
-            {
-                var href = response.Element(Dav + "href")!;
-                if (WebDavRules.WithoutSuffix(href.Value, out var deleted) is { } final)
-                {
-                    if (deleted)
-                    {
-                        href.Value = final;
-                    }
-                    else
-                    {
-                        response.Remove();
-                    }
-                }
-            }
+            HideStaged(nodes.Skip(1).Select(n => n.Response));
 
             nodes = nodes.Where(n => n.Response.Parent is not null).ToList();
         }
@@ -530,6 +501,26 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
     }
 
     private const int FolderQueriesLimit = 1000;
+
+    /// <summary>In a listing of an encrypted folder, staged saves are invisible until unlock and staged deletions show under their own names.</summary>
+    private static void HideStaged(IEnumerable<XElement> children)
+    {
+        foreach (var response in children.ToList())
+        {
+            var href = response.Element(Dav + "href")!;
+            if (WebDavRules.WithoutSuffix(href.Value, out var deleted) is { } final)
+            {
+                if (deleted)
+                {
+                    href.Value = final;
+                }
+                else
+                {
+                    response.Remove();
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// Whether the caller may have Keyward flag the instance's folder <paramref name="folderId"/> as encrypted (reference

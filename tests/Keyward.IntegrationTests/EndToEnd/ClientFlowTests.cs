@@ -53,17 +53,8 @@ public sealed class ClientFlowTests(KeywardSystem system)
         Assert.Contains(fileName, await alice.OkAsync("ls", "holiday"));
         secrets.AddRange([fileContent, fileName, $"more private words {run}"]);
 
-        await alice.OkAsync("share", "holiday", bob.User);
         var folderId = alice.FolderId("holiday");
-        Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
-
-        await alice.OkAsync("unshare", "holiday", bob.User);
-        var laterName = $"after-unshare-{run}.txt";
-        await alice.OkAsync("put", "holiday", alice.WriteFile(laterName, $"bob must not read this {run}"));
-        secrets.AddRange([laterName, $"bob must not read this {run}"]);
-        var refused = await bob.RunAsync("get", folderId, laterName);
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("403 You are not allowed to access the metadata of this folder", refused.Output);
+        var laterName = await ShareThenUnshareAsync(alice, bob, folderId, fileName, fileContent, run, secrets);
         // And were the server to hand it over, bob's key would not open the new metadata: it was rotated without him.
         var current = (await new E2eeFolders(OcsClient.For(system, alice.User, TestTenants.TenantA)).GetAsync(folderId)).Data.GetProperty("meta-data").GetString()!;
         using (var bobKey = RSA.Create())
@@ -160,16 +151,7 @@ public sealed class ClientFlowTests(KeywardSystem system)
         Assert.Equal("1", listing.Descendants(nc + "is-encrypted").Single().Value);
         Assert.NotEmpty(listing.Descendants(nc + "e2ee-metadata").Single().Value);
 
-        await alice.OkAsync("share", "holiday", bob.User);
-        Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
-
-        await alice.OkAsync("unshare", "holiday", bob.User);
-        var laterName = $"after-unshare-{run}.txt";
-        await alice.OkAsync("put", "holiday", alice.WriteFile(laterName, $"bob must not read this {run}"));
-        secrets.AddRange([laterName, $"bob must not read this {run}"]);
-        var refused = await bob.RunAsync("get", folderId, laterName);
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("403 You are not allowed to access the metadata of this folder", refused.Output);
+        var laterName = await ShareThenUnshareAsync(alice, bob, folderId, fileName, fileContent, run, secrets);
         using var bobDav = door.DesktopClient(door.Users[1]);
         using (var gone = await bobDav.SendAsync(new HttpRequestMessage(new HttpMethod("PROPFIND"), $"/remote.php/dav/files/{door.Users[1].Id}/holiday") { Headers = { { "Depth", "0" } } }))
         {
@@ -193,6 +175,25 @@ public sealed class ClientFlowTests(KeywardSystem system)
 
         using var rest = door.DesktopClient(door.Users[0]);
         await AssertNothingSecretStoredOrSentAsync(capture, secrets, [alice, bob], rest, folderId);
+    }
+
+    /// <summary>
+    /// Alice shares the folder, bob reads the file; alice unshares and writes a new file, which bob is refused. Returns
+    /// the new file's name.
+    /// </summary>
+    private static async Task<string> ShareThenUnshareAsync(KeywardCli alice, KeywardCli bob, string folderId, string fileName, string fileContent, string run, List<string> secrets)
+    {
+        await alice.OkAsync("share", "holiday", bob.User);
+        Assert.Equal(fileContent, await bob.OkAsync("get", folderId, fileName));
+
+        await alice.OkAsync("unshare", "holiday", bob.User);
+        var laterName = $"after-unshare-{run}.txt";
+        await alice.OkAsync("put", "holiday", alice.WriteFile(laterName, $"bob must not read this {run}"));
+        secrets.AddRange([laterName, $"bob must not read this {run}"]);
+        var refused = await bob.RunAsync("get", folderId, laterName);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("403 You are not allowed to access the metadata of this folder", refused.Output);
+        return laterName;
     }
 
     private static async Task<XDocument> PropFindAsync(HttpClient http, string path, string depth, string properties)

@@ -156,9 +156,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         var user = door.Users[0];
         var (http, files, folders, id) = await EncryptedFolderAsync(door, user);
         using var client = http;
-        // The instance itself, asked directly: what it really holds.
-        using var instance = new HttpClient { BaseAddress = door.Instance.HttpAddress };
-        instance.DefaultRequestHeaders.Authorization = user.Basic;
+        using var instance = door.InstanceClient(user);
         const string Listing = """<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>""";
         async Task<List<string>> SeenAsync(HttpClient client) => (await PropFindAsync(client, $"{files}/Encrypted/", "1", Listing)).Keys
             .Where(k => !k.EndsWith('/')).Select(k => k[(k.LastIndexOf('/') + 1)..]).Order(StringComparer.Ordinal).ToList();
@@ -220,8 +218,7 @@ public sealed class FrontDoorWebDavTests(KeywardSystem system)
         var user = door.Users[0];
         var (http, files, folders, id) = await EncryptedFolderAsync(door, user);
         using var client = http;
-        using var instance = new HttpClient { BaseAddress = door.Instance.HttpAddress };
-        instance.DefaultRequestHeaders.Authorization = user.Basic;
+        using var instance = door.InstanceClient(user);
         const string Asked = """<d:propfind xmlns:d="DAV:" xmlns:nc="http://nextcloud.org/ns"><d:prop><d:getetag/><nc:is-encrypted/></d:prop></d:propfind>""";
         async Task<List<string>> HomeAsync(HttpClient client) => (await PropFindAsync(client, $"{files}/", "1", Asked)).Keys
             .Where(k => k != $"{files}/").Select(k => k[(files.Length + 1)..].TrimEnd('/')).Order(StringComparer.Ordinal).ToList();

@@ -68,6 +68,14 @@ public sealed class FrontDoorSetup : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The instance itself, asked directly as the user (not through the front door): what it really holds.</summary>
+    public HttpClient InstanceClient(StandInUser user)
+    {
+        var client = new HttpClient { BaseAddress = Instance.HttpAddress };
+        client.DefaultRequestHeaders.Authorization = user.Basic;
+        return client;
+    }
+
     /// <summary>Starts the stand-in and a front-door gateway; <paramref name="gatewaySettings"/> change the gateway's.</summary>
     public static async Task<FrontDoorSetup> StartAsync(KeywardSystem system, string name, IEnumerable<KeyValuePair<string, string>>? gatewaySettings = null,
         Uri? instanceAddress = null)
