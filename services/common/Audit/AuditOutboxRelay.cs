@@ -32,7 +32,7 @@ public sealed class OutboxRelayOptions
     /// <summary>
     /// The longest pause between attempts while RabbitMQ is away. An attempt then costs one connection attempt and no
     /// broker load, and the pause is how long the backlog may sit after the broker is back (a 30 s cap could leave it
-    /// waiting half a minute more; the drain itself, one message per event, is what limits recovery: docs/reliability.md).
+    /// waiting half a minute more: docs/reliability.md).
     /// </summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 }
