@@ -43,7 +43,32 @@ public sealed class Pkcs11Token : IDisposable
     /// </summary>
     public T Run<T>(Func<ISession, long, T> work)
     {
-        var connection = Connect();
+        var connection = Enter();
+        try
+        {
+            return Run(connection, work);
+        }
+        finally
+        {
+            connection.Exit();
+        }
+    }
+
+    /// <summary>A connection this call holds until <see cref="Connection.Exit"/>: a dropped one is finalised only after its last call left it.</summary>
+    private Connection Enter()
+    {
+        while (true)
+        {
+            var connection = Connect();
+            if (connection.TryEnter())
+            {
+                return connection;
+            }
+        }
+    }
+
+    private T Run<T>(Connection connection, Func<ISession, long, T> work)
+    {
         var session = connection.Rent();
         try
         {
@@ -115,7 +140,9 @@ public sealed class Pkcs11Token : IDisposable
             {
                 _logger.LogWarning("Dropping the HSM connection: {Reason}", reason.Message);
                 _connection = null;
-                connection.Dispose();
+                // Other calls may still be inside the library on their own sessions: finalising it under them would
+                // crash the process (seen in the HSM drill). It goes when the last of them leaves.
+                connection.Retire();
             }
         }
     }
@@ -135,13 +162,22 @@ public sealed class Pkcs11Token : IDisposable
     {
         lock (_connectLock)
         {
-            _connection?.Dispose();
+            _connection?.Retire();
             _connection = null;
         }
     }
 
-    private sealed class Connection : IDisposable
+    /// <summary>
+    /// One loaded, initialised module with its logged-in token. Calls enter and exit it; once retired it takes no new
+    /// call and is finalised when the last one has left, never while a thread is inside the library.
+    /// </summary>
+    private sealed class Connection
     {
+        private readonly Lock _gate = new();
+        private int _calls;
+        private bool _retired;
+        private bool _closed;
+
         private static long _generations;
         private readonly IPkcs11Library _library;
         private readonly ISlot _slot;
@@ -196,7 +232,53 @@ public sealed class Pkcs11Token : IDisposable
 
         public void Return(ISession session) => _idle.Add(session);
 
-        public void Dispose()
+        public bool TryEnter()
+        {
+            lock (_gate)
+            {
+                if (_retired)
+                {
+                    return false;
+                }
+
+                _calls++;
+                return true;
+            }
+        }
+
+        public void Exit()
+        {
+            lock (_gate)
+            {
+                _calls--;
+                if (!_retired || _calls > 0 || _closed)
+                {
+                    return;
+                }
+
+                _closed = true;
+            }
+
+            Close();
+        }
+
+        public void Retire()
+        {
+            lock (_gate)
+            {
+                _retired = true;
+                if (_calls > 0 || _closed)
+                {
+                    return;
+                }
+
+                _closed = true;
+            }
+
+            Close();
+        }
+
+        private void Close()
         {
             while (_idle.TryTake(out var session))
             {
