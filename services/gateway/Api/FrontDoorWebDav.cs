@@ -28,7 +28,7 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         var request = http.Request;
         var path = request.Path.ToUriComponent();
         var token = request.Headers[WebDavRules.TokenHeader].ToString() is { Length: > 0 } header ? header : request.Query[WebDavRules.TokenHeader].ToString();
-        var auth = new Grpc.Core.Metadata { { "authorization", "Bearer " + tokens.For(tenant.TenantId, userId) } };
+        var auth = AsUser(tenant, userId);
         string? destination = null;
         if (WebDavRules.IsMove(request.Method) && request.Headers["Destination"].ToString() is { Length: > 0 } target)
         {
@@ -130,22 +130,25 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         }
 
         var folder = await instance.DavNodeAsync(tenant, credentials, parent, ct);
-        return folder is { Exists: true, IsFolder: true, FileId: { } id } && await IsFlaggedAsync(tenant, userId, id, ct);
-    }
-
-    private async Task<bool> IsFlaggedAsync(FrontDoorTenant tenant, string userId, string folderId, CancellationToken ct)
-    {
-        var auth = new Grpc.Core.Metadata { { "authorization", "Bearer " + tokens.For(tenant.TenantId, userId) } };
         try
         {
-            var found = await metadata.FindEncryptedAsync(new FindEncryptedRequest { FolderIds = { folderId } }, auth, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
-            return found.EncryptedIds.Contains(folderId);
+            return folder is { Exists: true, IsFolder: true, FileId: { } id } && await IsFlaggedAsync(tenant, userId, id, ct);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
             return false;
         }
     }
+
+    private async Task<bool> IsFlaggedAsync(FrontDoorTenant tenant, string userId, string folderId, CancellationToken ct)
+    {
+        var found = await metadata.FindEncryptedAsync(new FindEncryptedRequest { FolderIds = { folderId } }, AsUser(tenant, userId),
+            deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+        return found.EncryptedIds.Contains(folderId);
+    }
+
+    /// <summary>The services' credentials for the front door's caller (a delegated tenant token).</summary>
+    private Grpc.Core.Metadata AsUser(FrontDoorTenant tenant, string userId) => new() { { "authorization", "Bearer " + tokens.For(tenant.TenantId, userId) } };
 
     /// <summary>
     /// Stages an accepted write into an encrypted folder until unlock (reference §1.4): PUT and MKCOL go to
@@ -319,21 +322,21 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
         var wanted = E2eeProperties.Where(requested.Contains).ToHashSet();
         // A listing is answered here too: inside an encrypted folder it must hide what is staged (reference §1.4).
         var listing = request.Headers["Depth"].ToString() != "0";
-        if (prop is null)
-        {
-            return (listing || !clientAllowed) && await TryBarePropFindAsync(http, tenant, userId, credentials, text, clientAllowed, userAgent, listing);
-        }
-
-        if (wanted.Count == 0 && clientAllowed && !listing)
+        if (prop is null ? !listing && clientAllowed : wanted.Count == 0 && clientAllowed && !listing)
         {
             return false;
         }
 
-        // What the properties are computed from; taken out again if the client did not ask for them.
-        var added = new[] { Oc + "fileid", Dav + "resourcetype" }.Where(n => !requested.Contains(n)).ToList();
-        added.ForEach(n => prop.Add(new XElement(n)));
         try
         {
+            if (prop is null)
+            {
+                return await TryBarePropFindAsync(http, tenant, userId, credentials, text, clientAllowed, userAgent, listing);
+            }
+
+            // What the properties are computed from; taken out again if the client did not ask for them.
+            var added = new[] { Oc + "fileid", Dav + "resourcetype" }.Where(n => !requested.Contains(n)).ToList();
+            added.ForEach(n => prop.Add(new XElement(n)));
             await AnswerPropFindAsync(http, tenant, userId, credentials, body!, requested, wanted, added, clientAllowed, userAgent);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !http.RequestAborted.IsCancellationRequested
@@ -349,47 +352,38 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
     /// <summary>
     /// An <c>allprop</c> (or empty) PROPFIND names no properties to work from, yet the same rules hold for it when its target
     /// is an encrypted folder: 403 for a client that may not see encrypted content, and a listing without staged saves
-    /// and with staged deletions under their names. Any other target goes to the instance unchanged (false).
+    /// and with staged deletions under their names. Any other target goes to the instance unchanged (false). When Keyward
+    /// cannot say whether the target is encrypted, the caller answers 503, as for any PROPFIND it answers.
     /// </summary>
     private async Task<bool> TryBarePropFindAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials, string body,
         bool clientAllowed, string userAgent, bool listing)
     {
         var request = http.Request;
         var path = request.Path.ToUriComponent();
-        try
+        var node = await instance.DavNodeAsync(tenant, credentials, path, http.RequestAborted);
+        if (node is not { Exists: true, IsFolder: true, FileId: { } id } || !await IsFlaggedAsync(tenant, userId, id, http.RequestAborted))
         {
-            var node = await instance.DavNodeAsync(tenant, credentials, path, http.RequestAborted);
-            if (node is not { Exists: true, IsFolder: true, FileId: { } id } || !await IsFlaggedAsync(tenant, userId, id, http.RequestAborted))
-            {
-                return false;
-            }
+            return false;
+        }
 
-            if (!clientAllowed)
-            {
-                await WriteErrorAsync(http, 403, ForbiddenException, $"Client \"{userAgent}\" is not allowed to access end-to-end encrypted content", forbidden: true);
-                return true;
-            }
-
-            var (status, contentType, text, answer) = await instance.PropFindAsync(tenant, credentials, path + request.QueryString, request.Headers["Depth"].ToString(), body,
-                http.RequestAborted);
-            if (answer is not null && listing)
-            {
-                HideStaged(answer.Root!.Elements(Dav + "response").Skip(1));
-
-                text = answer.Declaration + answer.ToString(SaveOptions.DisableFormatting);
-            }
-
-            http.Response.StatusCode = status;
-            http.Response.ContentType = contentType;
-            await http.Response.WriteAsync(text);
+        if (!clientAllowed)
+        {
+            await WriteErrorAsync(http, 403, ForbiddenException, $"Client \"{userAgent}\" is not allowed to access end-to-end encrypted content", forbidden: true);
             return true;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !http.RequestAborted.IsCancellationRequested)
+
+        var (status, contentType, text, answer) = await instance.PropFindAsync(tenant, credentials, path + request.QueryString, request.Headers["Depth"].ToString(), body,
+            http.RequestAborted);
+        if (answer is not null && listing)
         {
-            logger.LogWarning("Front door of {TenantId}: PROPFIND could not be answered ({Reason})", tenant.TenantId, e.Message);
-            await WriteErrorAsync(http, 503, "Sabre\\DAV\\Exception\\ServiceUnavailable", "The end-to-end encryption state of this folder cannot be read now; try again later");
-            return true;
+            HideStaged(answer.Root!.Elements(Dav + "response").Skip(1));
+            text = answer.Declaration + answer.ToString(SaveOptions.DisableFormatting);
         }
+
+        http.Response.StatusCode = status;
+        http.Response.ContentType = contentType;
+        await http.Response.WriteAsync(text);
+        return true;
     }
 
     private async Task AnswerPropFindAsync(HttpContext http, FrontDoorTenant tenant, string userId, IHeaderDictionary credentials, XDocument body,
@@ -406,7 +400,7 @@ public sealed class FrontDoorWebDav(NextcloudInstance instance, DelegatedTokens 
             return;
         }
 
-        var auth = new Grpc.Core.Metadata { { "authorization", "Bearer " + tokens.For(tenant.TenantId, userId) } };
+        var auth = AsUser(tenant, userId);
         var responses = answer.Root!.Elements(Dav + "response").ToList();
         var nodes = responses.Select(r => (Response: r, Id: Found(r, Oc + "fileid")?.Value, IsFolder: Found(r, Dav + "resourcetype")?.Element(Dav + "collection") is not null)).ToList();
         // A file is encrypted when its folder is: in a listing the target, for a single file its parent.
