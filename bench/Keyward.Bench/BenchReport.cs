@@ -8,12 +8,13 @@ public static class BenchReport
 {
     private static readonly Dictionary<string, string> Targets = new()
     {
-        ["P1"] = "≥ 70 % of the raw sign rate",
+        ["P1"] = "≥ 3× the previous release, ≥ 50 % of the single-process baseline",
         ["P1-cpu"] = "≤ 3 ms",
         ["P2-cpu"] = "≤ 3 ms",
-        ["P2-16"] = "≥ 25 % of the INSERT rate (three commits per cycle: 33 % is the ceiling)",
-        ["P2-p99"] = "≤ 15 ms",
-        ["P3"] = "≥ 50 % of the raw publish rate and ≥ 5,000 events/s",
+        ["P2-16"] = "≥ 3× the previous release, ≥ 50 % of the single-process baseline",
+        ["P2-p50"] = "≤ 5 ms",
+        ["P2-p99"] = "≤ 30 ms",
+        ["P3"] = "≥ 10,000 events/s",
         ["P4"] = "≤ 1.5× (gateway / direct)",
         ["P5"] = "≥ 40 % of SHA-256",
         ["P5-export"] = "≥ 40 % of SHA-256",
@@ -39,6 +40,25 @@ public static class BenchReport
         {
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {figure.Id} | {figure.Value:N1} {figure.Unit} | {figure.Reference:N1} | {figure.Ratio:P0} | {Targets.GetValueOrDefault(figure.Id, figure.ReferenceName == "target" ? $"≤ {figure.Reference:N0} {figure.Unit}" : "")} | {figure.Name}{(figure.ReferenceName == "target" ? "" : $" vs {figure.ReferenceName}")}{(figure.Note.Length > 0 ? $" ({figure.Note})" : "")} |");
+        }
+
+        var compared = figures.Where(f => f.Previous is not null || f.Baseline is not null).OrderBy(f => f.Id, StringComparer.Ordinal).ToList();
+        if (compared.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("## Against the previous release and the single-process baseline, same run");
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"The previous release is {compared.Select(f => f.PreviousRelease).FirstOrDefault(r => r is not null) ?? "not measured"} (the commit before issue #18), built in a git worktree by `scripts/bench`;");
+            text.AppendLine("the baseline is `bench/Keyward.Baseline`: Keyward's Core code in one process, one durable commit with its audit rows per write.");
+            text.AppendLine("Each ratio says how many times better this checkout is (for CPU and latency: the other's value over this one's).");
+            text.AppendLine();
+            text.AppendLine("| figure | this checkout | previous release | × previous | baseline | of baseline | cost per operation: previous; baseline |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---|");
+            foreach (var figure in compared)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {figure.Id} | {figure.Value:N1} {figure.Unit} | {figure.Previous:N1} | {figure.RatioToPrevious:N2}× | {figure.Baseline:N1} | {figure.RatioToBaseline:P0} | {figure.PreviousCost ?? "–"}; {figure.BaselineCost ?? "–"} |");
+            }
         }
 
         text.AppendLine();

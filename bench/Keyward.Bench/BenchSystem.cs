@@ -22,7 +22,8 @@ public sealed class BenchSystem : IAsyncDisposable
 
     public IReadOnlyDictionary<string, ServiceUnderBench> Services { get; private set; } = new Dictionary<string, ServiceUnderBench>();
 
-    public ServiceUnderBench Gateway => Services["gateway"];
+    /// <summary>Where clients send their calls: the gateway, or the baseline that stands in for the whole stack.</summary>
+    public ServiceUnderBench Gateway => Services.TryGetValue("gateway", out var gateway) ? gateway : Services["baseline"];
 
     /// <summary>Methods compiled so far by the JIT in all five services.</summary>
     public long MethodsCompiled() => Services.Values.Sum(s => s.MethodsCompiled());
@@ -33,6 +34,13 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <summary>Every replica's ports, per service, the first replica first.</summary>
     private Dictionary<string, IReadOnlyList<ServicePorts>> _ports = [];
     private IDictionary<string, string> _overrides = new Dictionary<string, string>();
+    private BenchRelease? _release;
+
+    /// <summary>What runs: this checkout, an earlier release, or the single-process baseline.</summary>
+    public string Label { get; private init; } = "this checkout";
+
+    /// <summary>The database it writes (its outboxes, PostgreSQL's counters for it).</summary>
+    public string Database { get; private init; } = "";
 
     /// <summary>The HTTP port of every gateway replica.</summary>
     public IReadOnlyList<int> GatewayPorts => _ports["gateway"].Select(p => p.Http).ToList();
@@ -43,8 +51,35 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <c>name@2</c>…), each told every replica of its peers, as <c>scripts/up --replicas N</c> does.
     /// </summary>
     public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup, IDictionary<string, string>? overrides = null, int replicas = 1)
+        => await StartAsync(stack, maxWarmup, overrides, replicas, release: null);
+
+    /// <summary>
+    /// The five services of another release (<see cref="BenchRelease"/>: its worktree's build, its own database and
+    /// virtual host), for the ratio of a figure to that release's in the same run.
+    /// </summary>
+    public static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup, BenchRelease release) =>
+        await StartAsync(stack, maxWarmup, overrides: null, replicas: 1, release);
+
+    /// <summary>The single-process baseline (bench/Keyward.Baseline) alone, answering the same OCS calls as the gateway.</summary>
+    public static async Task<BenchSystem> StartBaselineAsync(StackEnvironment stack, TimeSpan maxWarmup)
     {
-        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup, _overrides = overrides ?? new Dictionary<string, string>() };
+        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup, Label = "single-process baseline", Database = stack["KEYWARD_POSTGRES_BENCH"] };
+        var baseline = await ServiceUnderBench.StartBaselineAsync(stack);
+        system._services.Add(baseline);
+        system.Services = new Dictionary<string, ServiceUnderBench> { ["baseline"] = baseline };
+        return system;
+    }
+
+    private static async Task<BenchSystem> StartAsync(StackEnvironment stack, TimeSpan maxWarmup, IDictionary<string, string>? overrides, int replicas, BenchRelease? release)
+    {
+        var system = new BenchSystem(stack)
+        {
+            MaxWarmup = maxWarmup,
+            _overrides = overrides ?? new Dictionary<string, string>(),
+            _release = release,
+            Label = release is null ? "this checkout" : $"release {release.Commit}",
+            Database = release is null ? stack["KEYWARD_POSTGRES_BENCH"] : stack["KEYWARD_POSTGRES_BENCH"].Replace("Database=keyward_bench", $"Database={release.Database}", StringComparison.Ordinal),
+        };
         var free = new Queue<int>(ServiceUnderBench.FreePorts(LocalService.All.Count * replicas * 2));
         system._ports = LocalService.All.ToDictionary(s => s.Name,
             s => (IReadOnlyList<ServicePorts>)Enumerable.Range(0, replicas).Select(_ => new ServicePorts(free.Dequeue(), free.Dequeue())).ToList());
@@ -54,7 +89,8 @@ public sealed class BenchSystem : IAsyncDisposable
             for (var replica = 1; replica <= replicas; replica++)
             {
                 var name = replica == 1 ? service.Name : $"{service.Name}@{replica}";
-                started[name] = await ServiceUnderBench.StartAsync(stack, service.Name, system._ports[service.Name][replica - 1], system._ports, system._overrides);
+                started[name] = await ServiceUnderBench.StartAsync(stack, service.Name, system._ports[service.Name][replica - 1], system._ports, system._overrides,
+                    release?.Root, release?.Database);
                 system._services.Add(started[name]);
             }
         }
@@ -70,7 +106,7 @@ public sealed class BenchSystem : IAsyncDisposable
         await old.DisposeAsync();
         _services.Remove(old);
         await Task.Delay(down);
-        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name][0], _ports, _overrides);
+        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name][0], _ports, _overrides, _release?.Root, _release?.Database);
         _services.Add(restarted);
         Services = new Dictionary<string, ServiceUnderBench>(Services) { [name] = restarted };
     }
@@ -90,12 +126,28 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <summary>Waits until every service's audit outbox is empty, so that a measurement does not pay for an earlier backlog.</summary>
     public async Task WaitForOutboxesAsync()
     {
-        await using var data = Npgsql.NpgsqlDataSource.Create(_stack["KEYWARD_POSTGRES_BENCH"]);
+        await using var data = Npgsql.NpgsqlDataSource.Create(Database);
+        // Whichever services have an outbox in this database (none for the baseline, which commits its audit rows itself).
+        await using var tables = data.CreateCommand("select table_schema from information_schema.tables where table_name = 'mt_doc_auditoutboxmessage'");
+        var schemas = new List<string>();
+        await using (var reader = await tables.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                schemas.Add(reader.GetString(0));
+            }
+        }
+
+        if (schemas.Count == 0)
+        {
+            return;
+        }
+
+        var count = "select " + string.Join(" + ", schemas.Select(schema => $"(select count(*) from {schema}.mt_doc_auditoutboxmessage)"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            await using var command = data.CreateCommand(string.Join(" + ",
-                new[] { "gateway", "keyserver", "certificate_authority", "metadata" }.Select(schema => $"(select count(*) from {schema}.mt_doc_auditoutboxmessage)")).Insert(0, "select "));
+            await using var command = data.CreateCommand(count);
             if ((long)(await command.ExecuteScalarAsync())! == 0)
             {
                 return;
@@ -142,6 +194,9 @@ public sealed class BenchSystem : IAsyncDisposable
         }
     }
 }
+
+/// <summary>An earlier release built in a git worktree by scripts/bench (<c>--previous ROOT COMMIT</c>), run against a database and virtual host of its own.</summary>
+public sealed record BenchRelease(string Root, string Commit, string Database = "keyward_previous");
 
 /// <summary>Latency percentiles of a set of samples.</summary>
 public static class Percentiles

@@ -27,7 +27,16 @@ if (figures.Contains("all") || figures.Contains("p3"))
 if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p7", "p8"]).Any())
 {
     Console.WriteLine("starting the five services (Release)…");
-    await using var system = await BenchSystem.StartAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150)));
+    // KEYWARD_BENCH_SERVICE_ENV="NAME=VALUE NAME=VALUE": settings every service of this checkout starts with, to
+    // measure a runtime setting (DOTNET_gcServer=0, DOTNET_TieredPGO=0, …) alone before it is made the default.
+    var serviceEnvironment = (Environment.GetEnvironmentVariable("KEYWARD_BENCH_SERVICE_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+        .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair.ElementAtOrDefault(1) ?? "");
+    if (serviceEnvironment.Count > 0)
+    {
+        Console.WriteLine($"the services start with {string.Join(" ", serviceEnvironment.Select(p => $"{p.Key}={p.Value}"))}");
+    }
+
+    await using var system = await BenchSystem.StartAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150)), serviceEnvironment);
     if (figures.Intersect(["all", "p5", "p8"]).Any())
     {
         results.AddRange(await LogBenchmarks.RunAsync(stack, system, events));
@@ -45,7 +54,7 @@ if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p7", "p8"]).Any())
 
     if (figures.Contains("all") || figures.Contains("p4"))
     {
-        results.Add(await KeyLookupLatency.RunAsync(system));
+        results.AddRange(await KeyLookupLatency.RunAsync(system));
     }
 
     Dictionary<string, long> peak = [];
@@ -58,15 +67,68 @@ if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p7", "p8"]).Any())
 
     foreach (var (name, service) in system.Services)
     {
-        // P6: cold start to ready, and resident memory at the peak of the P2 load (targets: 10 s, 150 MB).
-        results.Add(new BenchFigure($"P6-{name}-start", $"{name}: cold start to ready", "s", service.Startup.TotalSeconds, "target", 10, ""));
+        // P6: cold start to ready, and proportional memory at the peak of the P2 load (targets: 2 s, 100 MB).
+        results.Add(new BenchFigure($"P6-{name}-start", $"{name}: cold start to ready", "s", service.Startup.TotalSeconds, "target", 2, "") { Lower = true });
         if (!peak.ContainsKey(name))
         {
             continue;
         }
 
-        results.Add(new BenchFigure($"P6-{name}-rss", $"{name}: resident memory under the P2 load", "MB", peak.GetValueOrDefault(name) / 1024.0 / 1024.0, "target", 150,
-            $"of which the process's own (RssAnon, not mapped files shared with the other services): {peak.GetValueOrDefault(name + ":anon") / 1024.0 / 1024.0:N0} MB"));
+        // PSS shares each mapped page among the processes that map it (the runtime's files are mapped by all five).
+        results.Add(new BenchFigure($"P6-{name}-pss", $"{name}: proportional set size (PSS) under the P2 load", "MB", peak.GetValueOrDefault(name + ":pss") / 1024.0 / 1024.0, "target", 100,
+            $"resident (VmRSS) {peak.GetValueOrDefault(name) / 1024.0 / 1024.0:N0} MB, of which the process's own (RssAnon) {peak.GetValueOrDefault(name + ":anon") / 1024.0 / 1024.0:N0} MB") { Lower = true });
+    }
+}
+
+if (figures.Intersect(["all", "p1", "p2"]).Any() && !args.Contains("--no-compare"))
+{
+    // The yardsticks of issue #18, in this run on this machine: the previous release (built by scripts/bench in a
+    // worktree) and the single-process baseline run the same P1 and P2 phases, one system at a time.
+    var others = new List<Func<Task<BenchSystem>>>();
+    if (args.SkipWhile(a => a != "--previous").Skip(1).Take(2).ToList() is [var root, var commit])
+    {
+        others.Add(() => BenchSystem.StartAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150)), new BenchRelease(root, commit)));
+    }
+    else
+    {
+        Console.WriteLine("no previous release to compare with (scripts/bench passes --previous ROOT COMMIT)");
+    }
+
+    others.Add(() => BenchSystem.StartBaselineAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150))));
+    foreach (var start in others)
+    {
+        await using var other = await start();
+        Console.WriteLine($"comparing with {other.Label}…");
+        var baseline = other.Label.Contains("baseline", StringComparison.Ordinal);
+        void Attach(string id, double value, CostPerOperation? cost)
+        {
+            var index = results.FindIndex(f => f.Id == id);
+            if (index >= 0)
+            {
+                results[index] = baseline
+                    ? results[index] with { Baseline = value, BaselineCost = cost?.ToString() }
+                    : results[index] with { Previous = value, PreviousCost = cost?.ToString(), PreviousRelease = other.Label };
+            }
+        }
+
+        if (figures.Contains("all") || figures.Contains("p1"))
+        {
+            var p1 = await CertificateIssuance.CompareAsync(stack, other, Option("--certificates", 2000));
+            Attach("P1", p1.Rate, p1.Cost);
+            Attach("P1-cpu", p1.Cost.CpuMs, null);
+        }
+
+        if (figures.Contains("all") || figures.Contains("p2"))
+        {
+            var p2 = await MetadataCycles.CompareAsync(stack, other);
+            foreach (var (clients, measured) in p2)
+            {
+                Attach($"P2-{clients}", measured.Rate, measured.Cost);
+            }
+
+            Attach("P2-cpu", p2[16].Cost.CpuMs, null);
+            Attach("P2-p50", p2[1].P50, null);
+        }
     }
 }
 
@@ -75,6 +137,10 @@ Console.WriteLine($"{"figure",-6} {"measured",14} {"reference",14} {"ratio",8}  
 foreach (var figure in results)
 {
     Console.WriteLine($"{figure.Id,-6} {figure.Value,14:N1} {figure.Reference,14:N1} {figure.Ratio,8:P1}  {figure.Name} ({figure.Unit}) vs {figure.ReferenceName}");
+    if (figure.Previous is not null || figure.Baseline is not null)
+    {
+        Console.WriteLine($"{"",-6} {"",14} previous release {figure.Previous,10:N1} ({figure.RatioToPrevious:N2}×), single-process baseline {figure.Baseline,10:N1} ({figure.RatioToBaseline:P0})");
+    }
 }
 
 if (output is not null)

@@ -41,22 +41,56 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         IDictionary<string, string>? overrides = null) =>
         StartAsync(stack, name, ports, peers.ToDictionary(p => p.Key, p => (IReadOnlyList<ServicePorts>)[p.Value]), overrides);
 
-    /// <summary>The same, told every replica of each peer.</summary>
-    public static async Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, IReadOnlyList<ServicePorts>> peers,
-        IDictionary<string, string>? overrides = null)
+    /// <summary>
+    /// The same, told every replica of each peer. <paramref name="root"/> is the checkout whose build runs (another
+    /// release's worktree); <paramref name="database"/> names the database and virtual host it uses instead of keyward_bench.
+    /// </summary>
+    public static Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, IReadOnlyList<ServicePorts>> peers,
+        IDictionary<string, string>? overrides = null, string? root = null, string? database = null)
     {
         var service = LocalService.Named(name);
-        var start = new ProcessStartInfo("dotnet", [service.Dll(stack.RepositoryRoot, "Release")])
+        var environment = ServiceEnvironment.For(stack.Values, StackPurpose.Bench, name, ports, peers).ToDictionary(p => p.Key, p => p.Value);
+        if (database is not null)
         {
-            WorkingDirectory = service.BuildDirectory(stack.RepositoryRoot, "Release"),
+            foreach (var key in new[] { "ConnectionStrings__Postgres", "ConnectionStrings__RabbitMq" })
+            {
+                environment[key] = environment[key].Replace("Database=keyward_bench", $"Database={database}", StringComparison.Ordinal)
+                    .Replace("/keyward_bench", $"/{database}", StringComparison.Ordinal);
+            }
+        }
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        root ??= stack.RepositoryRoot;
+        return LaunchAsync(name, service.Dll(root, "Release"), service.BuildDirectory(root, "Release"), ports, environment);
+    }
+
+    /// <summary>
+    /// The single-process baseline (bench/Keyward.Baseline) on free ports: the dev tenant and the HSM token as the
+    /// services have them, the bench database as its owner (it makes its own schema).
+    /// </summary>
+    public static Task<ServiceUnderBench> StartBaselineAsync(StackEnvironment stack)
+    {
+        var free = FreePorts(2);
+        var ports = new ServicePorts(free[0], free[1]);
+        var environment = ServiceEnvironment.For(stack.Values, StackPurpose.Bench, "certificate-authority", ports, new Dictionary<string, ServicePorts>())
+            .ToDictionary(p => p.Key, p => p.Value);
+        environment["ConnectionStrings__Postgres"] = stack["KEYWARD_POSTGRES_BENCH"];
+        var directory = Path.Combine(stack.RepositoryRoot, "bench", "Keyward.Baseline", "bin", "Release", "net10.0");
+        return LaunchAsync("baseline", Path.Combine(directory, "Keyward.Baseline.dll"), directory, ports, environment);
+    }
+
+    private static async Task<ServiceUnderBench> LaunchAsync(string name, string dll, string directory, ServicePorts ports, Dictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var (key, value) in ServiceEnvironment.For(stack.Values, StackPurpose.Bench, name, ports, peers))
-        {
-            start.Environment[key] = value;
-        }
-
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         // The runtime lists every method it compiles (one line each) so the benchmarks can wait for the JIT to
         // settle and show that it did: tiered compilation keeps a core busy for a minute or more of load here.
@@ -72,7 +106,7 @@ public sealed class ServiceUnderBench : IAsyncDisposable
             start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         }
 
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
         }
@@ -115,10 +149,13 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         return new ServiceUnderBench(process, ports.Http, stopwatch.Elapsed, jitLog) { GrpcPort = ports.Grpc };
     }
 
-    /// <summary>Resident memory now, from /proc (Linux): all of it (VmRSS), or only the process's own (RssAnon, no mapped files).</summary>
-    public long ResidentBytes(string field = "VmRSS")
+    /// <summary>
+    /// Memory now, from /proc (Linux): resident (VmRSS), only the process's own (RssAnon, no mapped files), or from
+    /// <c>smaps_rollup</c> its proportional share (Pss: a page mapped by n processes counts 1/n).
+    /// </summary>
+    public long ResidentBytes(string field = "VmRSS", string file = "status")
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{_process.Id}/{file}").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 

@@ -28,7 +28,7 @@ public sealed class StackCost
     {
         await system.WaitForOutboxesAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var database = stack["KEYWARD_POSTGRES_BENCH"];
+        var database = system.Database;
         await using (var data = NpgsqlDataSource.Create(database))
         await using (var create = data.CreateCommand("create extension if not exists pg_stat_statements"))
         {
