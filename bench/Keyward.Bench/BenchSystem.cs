@@ -39,6 +39,8 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <summary>What runs: this checkout, an earlier release, or the single-process baseline.</summary>
     public string Label { get; private init; } = "this checkout";
 
+    public bool IsBaseline { get; private init; }
+
     /// <summary>The database it writes (its outboxes, PostgreSQL's counters for it).</summary>
     public string Database { get; private init; } = "";
 
@@ -63,7 +65,7 @@ public sealed class BenchSystem : IAsyncDisposable
     /// <summary>The single-process baseline (bench/Keyward.Baseline) alone, answering the same OCS calls as the gateway.</summary>
     public static async Task<BenchSystem> StartBaselineAsync(StackEnvironment stack, TimeSpan maxWarmup)
     {
-        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup, Label = "single-process baseline", Database = stack["KEYWARD_POSTGRES_BENCH"] };
+        var system = new BenchSystem(stack) { MaxWarmup = maxWarmup, Label = "single-process baseline", IsBaseline = true, Database = stack["KEYWARD_POSTGRES_BENCH"] };
         var baseline = await ServiceUnderBench.StartBaselineAsync(stack);
         system._services.Add(baseline);
         system.Services = new Dictionary<string, ServiceUnderBench> { ["baseline"] = baseline };
@@ -78,7 +80,7 @@ public sealed class BenchSystem : IAsyncDisposable
             _overrides = overrides ?? new Dictionary<string, string>(),
             _release = release,
             Label = release is null ? "this checkout" : $"release {release.Commit}",
-            Database = release is null ? stack["KEYWARD_POSTGRES_BENCH"] : stack["KEYWARD_POSTGRES_BENCH"].Replace("Database=keyward_bench", $"Database={release.Database}", StringComparison.Ordinal),
+            Database = release?.OwnStore(stack["KEYWARD_POSTGRES_BENCH"]) ?? stack["KEYWARD_POSTGRES_BENCH"],
         };
         var free = new Queue<int>(ServiceUnderBench.FreePorts(LocalService.All.Count * replicas * 2));
         system._ports = LocalService.All.ToDictionary(s => s.Name,
@@ -90,7 +92,7 @@ public sealed class BenchSystem : IAsyncDisposable
             {
                 var name = replica == 1 ? service.Name : $"{service.Name}@{replica}";
                 started[name] = await ServiceUnderBench.StartAsync(stack, service.Name, system._ports[service.Name][replica - 1], system._ports, system._overrides,
-                    release?.Root, release?.Database);
+                    release);
                 system._services.Add(started[name]);
             }
         }
@@ -106,7 +108,7 @@ public sealed class BenchSystem : IAsyncDisposable
         await old.DisposeAsync();
         _services.Remove(old);
         await Task.Delay(down);
-        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name][0], _ports, _overrides, _release?.Root, _release?.Database);
+        var restarted = await ServiceUnderBench.StartAsync(_stack, name, _ports[name][0], _ports, _overrides, _release);
         _services.Add(restarted);
         Services = new Dictionary<string, ServiceUnderBench>(Services) { [name] = restarted };
     }
@@ -196,7 +198,12 @@ public sealed class BenchSystem : IAsyncDisposable
 }
 
 /// <summary>An earlier release built in a git worktree by scripts/bench (<c>--previous ROOT COMMIT</c>), run against a database and virtual host of its own.</summary>
-public sealed record BenchRelease(string Root, string Commit, string Database = "keyward_previous");
+public sealed record BenchRelease(string Root, string Commit, string Database = "keyward_previous")
+{
+    /// <summary>A connection string or broker URL of the bench stack, pointed at this release's database or virtual host instead.</summary>
+    public string OwnStore(string value) =>
+        value.Replace("Database=keyward_bench", $"Database={Database}", StringComparison.Ordinal).Replace("/keyward_bench", $"/{Database}", StringComparison.Ordinal);
+}
 
 /// <summary>Latency percentiles of a set of samples.</summary>
 public static class Percentiles

@@ -67,7 +67,7 @@ public static class CertificateIssuance
         var csrs = users.ToDictionary(u => u, Csr);
         var clients = users.ToDictionary(u => u, system.Http);
         var compiledBefore = system.MethodsCompiled();
-        var cost = await StackCost.StartAsync(system, stack);
+        var cost = await StackCost.StartAsync(system);
         var stopwatch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (user, ct) => await IssueAsync(clients[user], user, csrs[user], ct));
         var rate = users.Count / stopwatch.Elapsed.TotalSeconds;

@@ -41,7 +41,7 @@ public static class MetadataCycles
     {
         var folders = await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Folder.CreateAsync(system, $"p2-{Guid.NewGuid():N}"[..16])));
         var compiledBefore = system.MethodsCompiled();
-        var cost = await StackCost.StartAsync(system, stack);
+        var cost = await StackCost.StartAsync(system);
         var (rate, latencies) = await CyclesAsync(folders, Phase, pacePerClient: null);
         var compiled = system.MethodsCompiled() - compiledBefore;
         var perCycle = await cost.StopAsync(latencies.Count);
@@ -71,7 +71,7 @@ public static class MetadataCycles
         foreach (var clients in Concurrency)
         {
             var (measured, folders) = await MeasureAsync(stack, system, clients);
-            var insertCost = await StackCost.StartAsync(system, stack);
+            var insertCost = await StackCost.StartAsync(system);
             var (inserts, insertCount) = await InsertRateAsync(stack, clients, Phase);
             var perInsert = await insertCost.StopAsync(insertCount);
             Console.WriteLine($"    durable INSERT, {clients} connection(s): {inserts:N0} tx/s; per INSERT: {perInsert}");

@@ -99,7 +99,7 @@ if (figures.Intersect(["all", "p1", "p2"]).Any() && !args.Contains("--no-compare
     {
         await using var other = await start();
         Console.WriteLine($"comparing with {other.Label}…");
-        var baseline = other.Label.Contains("baseline", StringComparison.Ordinal);
+        var baseline = other.IsBaseline;
         void Attach(string id, double value, CostPerOperation? cost)
         {
             var index = results.FindIndex(f => f.Id == id);

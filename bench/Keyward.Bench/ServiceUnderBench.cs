@@ -42,20 +42,19 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         StartAsync(stack, name, ports, peers.ToDictionary(p => p.Key, p => (IReadOnlyList<ServicePorts>)[p.Value]), overrides);
 
     /// <summary>
-    /// The same, told every replica of each peer. <paramref name="root"/> is the checkout whose build runs (another
-    /// release's worktree); <paramref name="database"/> names the database and virtual host it uses instead of keyward_bench.
+    /// The same, told every replica of each peer; with <paramref name="release"/>, that release's build on its own
+    /// database and virtual host.
     /// </summary>
     public static Task<ServiceUnderBench> StartAsync(StackEnvironment stack, string name, ServicePorts ports, IReadOnlyDictionary<string, IReadOnlyList<ServicePorts>> peers,
-        IDictionary<string, string>? overrides = null, string? root = null, string? database = null)
+        IDictionary<string, string>? overrides = null, BenchRelease? release = null)
     {
         var service = LocalService.Named(name);
         var environment = ServiceEnvironment.For(stack.Values, StackPurpose.Bench, name, ports, peers).ToDictionary(p => p.Key, p => p.Value);
-        if (database is not null)
+        if (release is not null)
         {
             foreach (var key in new[] { "ConnectionStrings__Postgres", "ConnectionStrings__RabbitMq" })
             {
-                environment[key] = environment[key].Replace("Database=keyward_bench", $"Database={database}", StringComparison.Ordinal)
-                    .Replace("/keyward_bench", $"/{database}", StringComparison.Ordinal);
+                environment[key] = release.OwnStore(environment[key]);
             }
         }
 
@@ -64,7 +63,7 @@ public sealed class ServiceUnderBench : IAsyncDisposable
             environment[key] = value;
         }
 
-        root ??= stack.RepositoryRoot;
+        var root = release?.Root ?? stack.RepositoryRoot;
         return LaunchAsync(name, service.Dll(root, "Release"), service.BuildDirectory(root, "Release"), ports, environment);
     }
 

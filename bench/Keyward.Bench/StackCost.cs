@@ -24,7 +24,7 @@ public sealed class StackCost
     }
 
     /// <summary>Starts counting once the work of earlier phases is done (their audit backlog would be charged to this one).</summary>
-    public static async Task<StackCost> StartAsync(BenchSystem system, StackEnvironment stack)
+    public static async Task<StackCost> StartAsync(BenchSystem system)
     {
         await system.WaitForOutboxesAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
