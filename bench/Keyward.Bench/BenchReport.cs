@@ -39,7 +39,7 @@ public static class BenchReport
         foreach (var figure in figures.OrderBy(f => f.Id, StringComparer.Ordinal))
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {figure.Id} | {figure.Value:N1} {figure.Unit} | {figure.Reference:N1} | {figure.Ratio:P0} | {Targets.GetValueOrDefault(figure.Id, figure.ReferenceName == "target" ? $"≤ {figure.Reference:N0} {figure.Unit}" : "")} | {figure.Name}{(figure.ReferenceName == "target" ? "" : $" vs {figure.ReferenceName}")}{(figure.Note.Length > 0 ? $" ({figure.Note})" : "")} |");
+                $"| {figure.Id} | {figure.Value:N1} {figure.Unit} | {figure.Reference:N1} | {figure.Ratio:P0} | {Targets.GetValueOrDefault(figure.Id, figure.ReferenceName == "target" ? $"≤ {figure.Reference:#,0.##} {figure.Unit}" : "")} | {figure.Name}{(figure.ReferenceName == "target" ? "" : $" vs {figure.ReferenceName}")}{(figure.Note.Length > 0 ? $" ({figure.Note})" : "")} |");
         }
 
         var compared = figures.Where(f => f.Previous is not null || f.Baseline is not null).OrderBy(f => f.Id, StringComparer.Ordinal).ToList();

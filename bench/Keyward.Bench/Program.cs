@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Keyward.Bench;
 
-// dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p1..p8] (p5 runs with p8; p7: metadata size) [--events N] [--certificates N] [--warmup MAX_SECONDS] [--out FILE] [--markdown FILE] [--report-only]
+// dotnet bench/Keyward.Bench/bin/Release/net10.0/Keyward.Bench.dll [p1..p8] (p5 runs with p8; p7: metadata size) [--events N] [--certificates N] [--warmup MAX_SECONDS] [--out FILE] [--markdown FILE] [--report-only] [--no-compare] [--no-baseline]
 if (args.FirstOrDefault() == "faults")
 {
     // dotnet …/Keyward.Bench.dll faults [--short] [--report FILE]: the failure drills (scripts/faults).
@@ -31,6 +31,11 @@ if (figures.Intersect(["all", "p1", "p2", "p4", "p5", "p6", "p7", "p8"]).Any())
     // measure a runtime setting (DOTNET_gcServer=0, DOTNET_TieredPGO=0, …) alone before it is made the default.
     var serviceEnvironment = (Environment.GetEnvironmentVariable("KEYWARD_BENCH_SERVICE_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
         .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair.ElementAtOrDefault(1) ?? "");
+    if (Environment.GetEnvironmentVariable("KEYWARD_BENCH_PUBLISHED") is { Length: > 0 } published)
+    {
+        Console.WriteLine($"the services start from what was published into {published}");
+    }
+
     if (serviceEnvironment.Count > 0)
     {
         Console.WriteLine($"the services start with {string.Join(" ", serviceEnvironment.Select(p => $"{p.Key}={p.Value}"))}");
@@ -94,7 +99,13 @@ if (figures.Intersect(["all", "p1", "p2"]).Any() && !args.Contains("--no-compare
         Console.WriteLine("no previous release to compare with (scripts/bench passes --previous ROOT COMMIT)");
     }
 
-    others.Add(() => BenchSystem.StartBaselineAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150))));
+    // --no-baseline: this checkout against the previous release only, to measure one change or setting alone
+    // (KEYWARD_BENCH_PREVIOUS=HEAD scripts/bench p2 --no-baseline).
+    if (!args.Contains("--no-baseline"))
+    {
+        others.Add(() => BenchSystem.StartBaselineAsync(stack, TimeSpan.FromSeconds(Option("--warmup", 150))));
+    }
+
     foreach (var start in others)
     {
         await using var other = await start();

@@ -64,7 +64,17 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         }
 
         var root = release?.Root ?? stack.RepositoryRoot;
-        return LaunchAsync(name, service.Dll(root, "Release"), service.BuildDirectory(root, "Release"), ports, environment);
+        var dll = service.Dll(root, "Release");
+        var directory = service.BuildDirectory(root, "Release");
+        // KEYWARD_BENCH_PUBLISHED=DIR runs this checkout's services from DIR/<service>/ (what `dotnet publish` made, e.g. with
+        // ReadyToRun as the Dockerfile does) instead of the build output, to measure a publish setting.
+        if (release is null && Environment.GetEnvironmentVariable("KEYWARD_BENCH_PUBLISHED") is { Length: > 0 } published)
+        {
+            directory = Path.Combine(published, name);
+            dll = Path.Combine(directory, Path.GetFileName(dll));
+        }
+
+        return LaunchAsync(name, dll, directory, ports, environment);
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace Keyward.Gateway.Api;
 public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer) : IResult
 {
     // Keeps '+', '/' and '<' of Base64 and PEM readable; the body is JSON, never HTML.
-    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public OcsAnswer Answer => answer;
 
@@ -16,21 +16,30 @@ public sealed class OcsResult(OcsFlavor flavor, OcsAnswer answer) : IResult
 
     public static Task Write(HttpContext httpContext, OcsFlavor flavor, OcsAnswer answer)
     {
-        foreach (var (name, value) in answer.Headers ?? new Dictionary<string, string>())
+        var response = httpContext.Response;
+        if (answer.Headers is { } headers)
         {
-            httpContext.Response.Headers[name] = value;
+            foreach (var (name, value) in headers)
+            {
+                response.Headers[name] = value;
+            }
         }
 
-        var (status, body) = OcsEnvelope.Render(flavor, answer);
-        httpContext.Response.StatusCode = status;
+        response.StatusCode = OcsEnvelope.HttpStatus(flavor, answer);
         if (!OcsEnvelope.WantsJson(httpContext.Request.Query["format"], httpContext.Request.Headers.Accept))
         {
-            httpContext.Response.ContentType = "application/xml; charset=utf-8";
-            return httpContext.Response.WriteAsync(OcsEnvelope.RenderXml(body));
+            response.ContentType = "application/xml; charset=utf-8";
+            return response.WriteAsync(OcsEnvelope.RenderXml(flavor, answer));
         }
 
-        httpContext.Response.ContentType = "application/json; charset=utf-8";
-        return httpContext.Response.WriteAsync(body.ToJsonString(Json));
+        response.ContentType = "application/json; charset=utf-8";
+        // Straight into the response's pipe: no JSON tree of the envelope, no string of the body.
+        using (var json = new Utf8JsonWriter(response.BodyWriter, Json))
+        {
+            OcsEnvelope.WriteJson(json, flavor, answer);
+        }
+
+        return response.BodyWriter.FlushAsync().AsTask();
     }
 
     public static OcsFlavor FlavorOf(PathString path) =>

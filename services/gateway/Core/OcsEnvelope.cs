@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml;
@@ -38,29 +41,64 @@ public sealed record OcsAnswer(int Status, JsonNode? Data, string? MetaMessage)
     public static OcsAnswer Unauthorised(string message) => new(OcsEnvelope.Unauthorised, new JsonArray(), message);
 }
 
-/// <summary>Wraps an answer in the envelope of the flavor: v2 keeps the HTTP status, v1 answers 200 (but 401) and says 100 for success.</summary>
+/// <summary>
+/// Wraps an answer in the envelope of the flavor: v2 keeps the HTTP status, v1 answers 200 (but 401) and says 100 for success.
+/// The envelope is written straight to a JSON or XML writer: building it as a JSON tree would copy the answer's data
+/// into it (a node has one parent) on every response.
+/// </summary>
 public static class OcsEnvelope
 {
     public const int Unauthorised = 997;
 
-    public static (int HttpStatus, JsonObject Body) Render(OcsFlavor flavor, OcsAnswer answer)
+    public static int HttpStatus(OcsFlavor flavor, OcsAnswer answer) =>
+        answer.Status == Unauthorised ? 401 : flavor == OcsFlavor.V2 ? answer.Status : 200;
+
+    /// <summary>The envelope as JSON: <c>{"ocs":{"meta":{…},"data":…}}</c>.</summary>
+    public static void WriteJson(Utf8JsonWriter json, OcsFlavor flavor, OcsAnswer answer)
     {
-        var meta = new JsonObject
-        {
-            ["status"] = answer.IsSuccess ? "ok" : "failure",
-            ["statuscode"] = flavor == OcsFlavor.V1 && answer.IsSuccess ? 100 : answer.Status,
-            ["message"] = answer.MetaMessage ?? (answer.IsSuccess ? "OK" : ""),
-        };
+        json.WriteStartObject();
+        json.WriteStartObject("ocs");
+        json.WriteStartObject("meta");
+        json.WriteString("status", answer.IsSuccess ? "ok" : "failure");
+        json.WriteNumber("statuscode", StatusCode(flavor, answer));
+        json.WriteString("message", Message(answer));
         if (flavor == OcsFlavor.V1)
         {
-            meta["totalitems"] = "";
-            meta["itemsperpage"] = "";
+            json.WriteString("totalitems", "");
+            json.WriteString("itemsperpage", "");
         }
 
-        var body = new JsonObject { ["ocs"] = new JsonObject { ["meta"] = meta, ["data"] = answer.Data?.DeepClone() ?? new JsonArray() } };
-        var httpStatus = answer.Status == Unauthorised ? 401 : flavor == OcsFlavor.V2 ? answer.Status : 200;
-        return (httpStatus, body);
+        json.WriteEndObject();
+        json.WritePropertyName("data");
+        if (answer.Data is { } data)
+        {
+            data.WriteTo(json);
+        }
+        else
+        {
+            json.WriteStartArray();
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
     }
+
+    /// <summary>The JSON envelope as a string (tests and logs of the wire format).</summary>
+    public static string RenderJson(OcsFlavor flavor, OcsAnswer answer, JavaScriptEncoder? encoder = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = encoder }))
+        {
+            WriteJson(json, flavor, answer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static int StatusCode(OcsFlavor flavor, OcsAnswer answer) => flavor == OcsFlavor.V1 && answer.IsSuccess ? 100 : answer.Status;
+
+    private static string Message(OcsAnswer answer) => answer.MetaMessage ?? (answer.IsSuccess ? "OK" : "");
 
     /// <summary>
     /// Which of the two bodies the caller asked for, as Nextcloud decides it: the <c>format</c> parameter, else the first
@@ -96,12 +134,25 @@ public static class OcsEnvelope
     /// item an <c>element</c>, true "1", false and null empty. A key that is no XML name (a user id such as
     /// <c>alice@example.org</c> in public-keys) is written with <see cref="XmlConvert.EncodeLocalName"/>.
     /// </summary>
-    public static string RenderXml(JsonObject body)
+    public static string RenderXml(OcsFlavor flavor, OcsAnswer answer)
     {
         var text = new StringBuilder();
         using (var xml = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, IndentChars = " ", OmitXmlDeclaration = true }))
         {
-            Write(xml, "ocs", body["ocs"]);
+            xml.WriteStartElement("ocs");
+            xml.WriteStartElement("meta");
+            xml.WriteElementString("status", answer.IsSuccess ? "ok" : "failure");
+            xml.WriteElementString("statuscode", StatusCode(flavor, answer).ToString(CultureInfo.InvariantCulture));
+            xml.WriteElementString("message", Message(answer));
+            if (flavor == OcsFlavor.V1)
+            {
+                xml.WriteElementString("totalitems", "");
+                xml.WriteElementString("itemsperpage", "");
+            }
+
+            xml.WriteEndElement();
+            Write(xml, "data", answer.Data ?? new JsonArray());
+            xml.WriteEndElement();
         }
 
         return "<?xml version=\"1.0\"?>\n" + text + "\n";

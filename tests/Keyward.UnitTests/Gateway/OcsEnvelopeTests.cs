@@ -8,47 +8,51 @@ public sealed class OcsEnvelopeTests
     [Fact]
     public void A_v2_success_keeps_the_status_and_says_OK()
     {
-        var (status, body) = OcsEnvelope.Render(OcsFlavor.V2, OcsAnswer.Ok(new JsonObject { ["private-key"] = "k|i|s" }));
+        var answer = OcsAnswer.Ok(new JsonObject { ["private-key"] = "k|i|s" });
+        var (status, body) = (OcsEnvelope.HttpStatus(OcsFlavor.V2, answer), OcsEnvelope.RenderJson(OcsFlavor.V2, answer));
 
         Assert.Equal(200, status);
-        Assert.Equal("""{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"private-key":"k|i|s"}}}""", body.ToJsonString());
+        Assert.Equal("""{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"private-key":"k|i|s"}}}""", body);
     }
 
     [Fact]
     public void A_v1_success_is_statuscode_100_with_empty_paging_fields()
     {
-        var (status, body) = OcsEnvelope.Render(OcsFlavor.V1, OcsAnswer.OkEmpty());
+        var answer = OcsAnswer.OkEmpty();
+        var (status, body) = (OcsEnvelope.HttpStatus(OcsFlavor.V1, answer), OcsEnvelope.RenderJson(OcsFlavor.V1, answer));
 
         Assert.Equal(200, status);
-        Assert.Equal("""{"ocs":{"meta":{"status":"ok","statuscode":100,"message":"OK","totalitems":"","itemsperpage":""},"data":[]}}""", body.ToJsonString());
+        Assert.Equal("""{"ocs":{"meta":{"status":"ok","statuscode":100,"message":"OK","totalitems":"","itemsperpage":""},"data":[]}}""", body);
     }
 
     [Fact]
     public void A_thrown_error_has_an_empty_array_and_the_text_in_meta()
     {
-        var (status, body) = OcsEnvelope.Render(OcsFlavor.V2, OcsAnswer.Thrown(400, "Invalid private key format"));
+        var answer = OcsAnswer.Thrown(400, "Invalid private key format");
+        var (status, body) = (OcsEnvelope.HttpStatus(OcsFlavor.V2, answer), OcsEnvelope.RenderJson(OcsFlavor.V2, answer));
 
         Assert.Equal(400, status);
-        Assert.Equal("""{"ocs":{"meta":{"status":"failure","statuscode":400,"message":"Invalid private key format"},"data":[]}}""", body.ToJsonString());
+        Assert.Equal("""{"ocs":{"meta":{"status":"failure","statuscode":400,"message":"Invalid private key format"},"data":[]}}""", body);
     }
 
     [Fact]
     public void A_returned_error_has_the_text_in_data_and_an_empty_meta_message()
     {
-        var (status, body) = OcsEnvelope.Render(OcsFlavor.V2, OcsAnswer.Returned(404, "Could not find the private key"));
+        var answer = OcsAnswer.Returned(404, "Could not find the private key");
+        var (status, body) = (OcsEnvelope.HttpStatus(OcsFlavor.V2, answer), OcsEnvelope.RenderJson(OcsFlavor.V2, answer));
 
         Assert.Equal(404, status);
-        Assert.Equal("""{"ocs":{"meta":{"status":"failure","statuscode":404,"message":""},"data":{"message":"Could not find the private key"}}}""", body.ToJsonString());
+        Assert.Equal("""{"ocs":{"meta":{"status":"failure","statuscode":404,"message":""},"data":{"message":"Could not find the private key"}}}""", body);
     }
 
     [Fact]
     public void A_v1_error_is_HTTP_200_with_the_real_code_inside()
     {
-        var (status, body) = OcsEnvelope.Render(OcsFlavor.V1, OcsAnswer.Bare(409));
+        var answer = OcsAnswer.Bare(409);
+        var (status, body) = (OcsEnvelope.HttpStatus(OcsFlavor.V1, answer), OcsEnvelope.RenderJson(OcsFlavor.V1, answer));
 
         Assert.Equal(200, status);
-        Assert.Equal(409, body["ocs"]!["meta"]!["statuscode"]!.GetValue<int>());
-        Assert.Equal("failure", body["ocs"]!["meta"]!["status"]!.GetValue<string>());
+        Assert.Equal("""{"ocs":{"meta":{"status":"failure","statuscode":409,"message":"","totalitems":"","itemsperpage":""},"data":[]}}""", body);
     }
 
     [Theory]
@@ -56,10 +60,11 @@ public sealed class OcsEnvelopeTests
     [InlineData(OcsFlavor.V2)]
     public void Not_logged_in_is_HTTP_401_with_statuscode_997_in_both_flavors(OcsFlavor flavor)
     {
-        var (status, body) = OcsEnvelope.Render(flavor, OcsAnswer.Unauthorised("the token expired"));
+        var answer = OcsAnswer.Unauthorised("the token expired");
+        var (status, body) = (OcsEnvelope.HttpStatus(flavor, answer), OcsEnvelope.RenderJson(flavor, answer));
 
         Assert.Equal(401, status);
-        Assert.Equal(997, body["ocs"]!["meta"]!["statuscode"]!.GetValue<int>());
+        Assert.Equal(997, JsonNode.Parse(body)!["ocs"]!["meta"]!["statuscode"]!.GetValue<int>());
     }
 
     [Theory]
@@ -84,9 +89,7 @@ public sealed class OcsEnvelopeTests
             ["enabled"] = false,
             ["counter"] = 7,
         };
-        var (_, body) = OcsEnvelope.Render(OcsFlavor.V1, OcsAnswer.Ok(data));
-
-        var xml = OcsEnvelope.RenderXml(body);
+        var xml = OcsEnvelope.RenderXml(OcsFlavor.V1, OcsAnswer.Ok(data));
 
         Assert.StartsWith("<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>ok</status>\n  <statuscode>100</statuscode>", xml);
         var root = System.Xml.Linq.XDocument.Parse(xml).Root!;
@@ -97,5 +100,20 @@ public sealed class OcsEnvelopeTests
         Assert.Equal("", parsed.Element("enabled")!.Value);
         Assert.Equal("7", parsed.Element("counter")!.Value);
         Assert.Equal("", root.Element("meta")!.Element("totalitems")!.Value);
+    }
+
+    [Fact]
+    public void The_data_is_written_as_it_is_and_stays_usable_for_another_response()
+    {
+        // The answer's data is not moved into an envelope tree: the same node can be written twice.
+        var data = new JsonObject { ["public-keys"] = new JsonObject { ["bob"] = "-----BEGIN PUBLIC KEY-----\nAB+/==\n-----END PUBLIC KEY-----\n" } };
+        var answer = OcsAnswer.Ok(data);
+
+        var first = OcsEnvelope.RenderJson(OcsFlavor.V2, answer, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+        var second = OcsEnvelope.RenderJson(OcsFlavor.V2, answer, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+
+        Assert.Equal(first, second);
+        Assert.Equal("""{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"public-keys":{"bob":"-----BEGIN PUBLIC KEY-----\nAB+/==\n-----END PUBLIC KEY-----\n"}}}}""", first);
+        Assert.Null(data.Parent);
     }
 }
