@@ -129,6 +129,10 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
         // Metadata blobs this change has read or written: a text already stored is never written again.
         private readonly HashSet<string> _blobs = new(StringComparer.Ordinal);
 
+        // Folders to write at commit, once each as they are then: an unlock saves every folder it finalises and then its
+        // tree, which holds the same folder again (measured: four folder upserts per lock → PUT → unlock cycle, not three).
+        private readonly Dictionary<string, EncryptedFolder> _saved = new(StringComparer.Ordinal);
+
         public Task<FolderTree?> LoadTreeAsync(string folderId, CancellationToken cancellationToken, bool withTexts = true) =>
             MartenFolderStore.LoadTreeAsync(session, folderId, cancellationToken, _blobs, withTexts);
 
@@ -155,22 +159,22 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
             }
         }
 
-        public void Delete(EncryptedFolder folder) => session.Delete(folder);
+        public void Delete(EncryptedFolder folder)
+        {
+            _saved.Remove(folder.Id);
+            session.Delete(folder);
+        }
 
         public void Delete(TreeLocks locks) => session.Delete(locks);
 
-        public void Save(EncryptedFolder folder) => MetadataBlobs.Store(session, folder, _blobs);
+        public void Save(EncryptedFolder folder) => _saved[folder.Id] = folder;
 
         public void Save(TreeLocks locks) => session.Store(locks);
 
         public void Save(FolderTree tree)
         {
-            MetadataBlobs.Store(session, tree.Folder, _blobs);
-            if (!ReferenceEquals(tree.Root, tree.Folder))
-            {
-                MetadataBlobs.Store(session, tree.Root, _blobs);
-            }
-
+            _saved[tree.Folder.Id] = tree.Folder;
+            _saved[tree.Root.Id] = tree.Root;
             session.Store(tree.Locks);
         }
 
@@ -178,6 +182,15 @@ public sealed class MartenFolderStore(TenantSessions sessions, AuditRecorder aud
 
         public void Record(AuditRecord record) => audit.Record(session, record);
 
-        public Task CommitAsync(CancellationToken cancellationToken) => session.SaveChangesAsync(cancellationToken);
+        public Task CommitAsync(CancellationToken cancellationToken)
+        {
+            foreach (var folder in _saved.Values)
+            {
+                MetadataBlobs.Store(session, folder, _blobs);
+            }
+
+            _saved.Clear();
+            return session.SaveChangesAsync(cancellationToken);
+        }
     }
 }
