@@ -66,8 +66,8 @@ public sealed class ServiceUnderBench : IAsyncDisposable
         var root = release?.Root ?? stack.RepositoryRoot;
         var dll = service.Dll(root, "Release");
         var directory = service.BuildDirectory(root, "Release");
-        // KEYWARD_BENCH_PUBLISHED=DIR runs this checkout's services from DIR/<service>/ (what `dotnet publish` made, e.g. with
-        // ReadyToRun as the Dockerfile does) instead of the build output, to measure a publish setting.
+        // KEYWARD_BENCH_PUBLISHED=DIR runs this checkout's services from DIR/<service>/ (what `dotnet publish` made, with
+        // ReadyToRun as the Dockerfile does: scripts/bench sets it) instead of the build output.
         if (release is null && Environment.GetEnvironmentVariable("KEYWARD_BENCH_PUBLISHED") is { Length: > 0 } published)
         {
             directory = Path.Combine(published, name);
