@@ -49,7 +49,7 @@ api.MapPost("/public-key", (HttpContext http, ITenantKeys keys, SigningBudget bu
         // The CA's own issuance: CSR policy, signing budget, profile, HSM signature and its audit records. It signs
         // only for the service identity acting for a user, which this one process is.
         var asService = caller with { Roles = new HashSet<string>(caller.Roles) { KeywardRoles.Service } };
-        var issued = await new CertificateIssuance(asService, keys, audit, ca.Value, budget, TimeProvider.System)
+        var issued = await new CertificateIssuance(asService, keys, audit, RequestAudit.NoReceipts, ca.Value, budget, TimeProvider.System)
             .IssueAsync(new CertificateWanted(caller.UserId, parameters["csr"], null), http.RequestAborted);
         await store.StoreCertificateAsync(caller, issued.CertificatePem, issued.FingerprintSha256, audit.Take(), http.RequestAborted);
         return OcsAnswer.Ok(new JsonObject { ["public-key"] = issued.CertificatePem });
@@ -135,6 +135,9 @@ static async Task RunAsync(HttpContext http, BaselineStore store, Func<TenantCon
 /// <summary>The audit records Core code states during one request, committed with its change (or, refused, on their own).</summary>
 internal sealed class RequestAudit : IAuditTrail
 {
+    /// <summary>One process commits the CA's records with the certificate itself: no events are handed over, so none need a receipt.</summary>
+    public static readonly IAuditEventSource NoReceipts = new NoEventsHandedOver();
+
     private readonly List<AuditRecord> _records = [];
 
     public Task RecordAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
@@ -148,5 +151,10 @@ internal sealed class RequestAudit : IAuditTrail
         var taken = _records.ToList();
         _records.Clear();
         return taken;
+    }
+
+    private sealed class NoEventsHandedOver : IAuditEventSource
+    {
+        public Keyward.AuditTrail.AuditEvent Create(AuditRecord record) => throw new NotSupportedException("the baseline asks the CA code to record its events, not to hand them over");
     }
 }

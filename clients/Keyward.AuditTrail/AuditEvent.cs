@@ -28,6 +28,12 @@ public sealed record AuditEvent
 
     /// <summary>The service that recorded the event.</summary>
     public required string Service { get; init; }
+
+    /// <summary>
+    /// Base64 of the CA's receipt when another service carries a CA event to the log (<see cref="AuditReceipt"/>);
+    /// otherwise null. Not part of the canonical bytes: it vouches for the event on its way, the log's checkpoints after.
+    /// </summary>
+    public string? Receipt { get; init; }
 }
 
 public sealed record AuditActor(string UserId, IReadOnlyList<string> Roles, string? ClientAddress, string? UserAgent);

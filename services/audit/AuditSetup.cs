@@ -44,6 +44,8 @@ public static class AuditSetup
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());
         builder.Services.AddSingleton(sp => new ServiceTokens(sp.GetRequiredService<ServiceIdentityOptions>(), ServiceName));
         builder.AddKeywardGrpcClient<CaClient>("certificate-authority");
+        builder.Services.AddSingleton<IReceiptKeys, CaReceiptKeys>();
+        builder.Services.AddSingleton<ReceiptVerifier>();
         builder.Services.AddSingleton<AuditIntake>();
         builder.AddKeywardMessaging(bus =>
         {

@@ -14,8 +14,16 @@ namespace Keyward.Audit.Adapters;
 /// </summary>
 public sealed class AuditEventsConsumer(AuditIntake intake) : IConsumer<Batch<AuditEvent>>
 {
-    public Task Consume(ConsumeContext<Batch<AuditEvent>> context) =>
-        intake.AppendAsync(context.Message.Select(m => intake.Screen(m.Message, AuditIntake.PublisherOf(m))), context.CancellationToken);
+    public async Task Consume(ConsumeContext<Batch<AuditEvent>> context)
+    {
+        var screened = new List<AuditEvent>(context.Message.Length);
+        foreach (var message in context.Message)
+        {
+            screened.Add(await intake.ScreenAsync(message.Message, AuditIntake.PublisherOf(message), context.CancellationToken));
+        }
+
+        await intake.AppendAsync(screened, context.CancellationToken);
+    }
 }
 
 /// <summary>
@@ -25,12 +33,24 @@ public sealed class AuditEventsConsumer(AuditIntake intake) : IConsumer<Batch<Au
 /// </summary>
 public sealed class AuditEventBatchesConsumer(AuditIntake intake) : IConsumer<Batch<AuditEventBatch>>
 {
-    public Task Consume(ConsumeContext<Batch<AuditEventBatch>> context) =>
-        intake.AppendAsync(context.Message.SelectMany(m => m.Message.Events.Select(e => intake.Screen(e, AuditIntake.PublisherOf(m)))), context.CancellationToken);
+    public async Task Consume(ConsumeContext<Batch<AuditEventBatch>> context)
+    {
+        var screened = new List<AuditEvent>();
+        foreach (var message in context.Message)
+        {
+            var publisher = AuditIntake.PublisherOf(message);
+            foreach (var auditEvent in message.Message.Events)
+            {
+                screened.Add(await intake.ScreenAsync(auditEvent, publisher, context.CancellationToken));
+            }
+        }
+
+        await intake.AppendAsync(screened, context.CancellationToken);
+    }
 }
 
 /// <summary>Screens what arrived and appends it to the tenants' logs, a batch per tenant in one transaction, then pokes the signer.</summary>
-public sealed class AuditIntake(LogStore store, CheckpointSigner signer, PublisherPolicy publishers, TimeProvider clock, ILogger<AuditIntake> logger)
+public sealed class AuditIntake(LogStore store, CheckpointSigner signer, PublisherPolicy publishers, ReceiptVerifier receipts, TimeProvider clock, ILogger<AuditIntake> logger)
 {
     public async Task AppendAsync(IEnumerable<AuditEvent> screened, CancellationToken cancellationToken)
     {
@@ -60,9 +80,10 @@ public sealed class AuditIntake(LogStore store, CheckpointSigner signer, Publish
         message.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
 
     /// <summary>The event as it may be logged, or, when its publisher may not say it, the refused event of that publisher.</summary>
-    public AuditEvent Screen(AuditEvent message, string? publisher)
+    public async ValueTask<AuditEvent> ScreenAsync(AuditEvent message, string? publisher, CancellationToken cancellationToken)
     {
-        var problem = publishers.Check(publisher, message);
+        var receiptVerified = publishers.IsCarried(publisher, message) && await receipts.VerifyAsync(message, cancellationToken);
+        var problem = publishers.Check(publisher, message, receiptVerified);
         if (problem is null)
         {
             return message;

@@ -16,3 +16,14 @@ public sealed class CaLogKeys(CaClient ca) : ILogKeys
         return latest.SignedNote.Length == 0 ? null : latest.SignedNote;
     }
 }
+
+/// <summary>A tenant's log key for checking receipts, asked of the CA as the service identity (the intake has no caller).</summary>
+public sealed class CaReceiptKeys(CaClient ca, Keyward.Common.Auth.ServiceTokens tokens) : IReceiptKeys
+{
+    public async Task<string> LogKeyPemAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var headers = new Grpc.Core.Metadata { { "authorization", $"Bearer {tokens.For(tenantId)}" } };
+        var key = await ca.GetCheckpointKeyAsync(new GetCheckpointKeyRequest(), headers, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+        return key.PublicKeyPem;
+    }
+}

@@ -20,7 +20,9 @@ public sealed class PublisherOptions
 /// <summary>
 /// Who may say what: an event names the service that recorded it, the broker vouches for the user that published
 /// it (RabbitMQ checks the <c>user_id</c> property against the connection's user), and each service may emit only
-/// its own kinds of action. So broker credentials of one service cannot put words in another's mouth.
+/// its own kinds of action. So broker credentials of one service cannot put words in another's mouth. One service
+/// carries another's events: the keyserver commits the CA's certificate events with the certificate, and those
+/// are logged only with the CA's receipt, signed in the HSM (<see cref="ReceiptVerifier"/>).
 /// </summary>
 public sealed class PublisherPolicy(PublisherOptions options)
 {
@@ -32,10 +34,20 @@ public sealed class PublisherPolicy(PublisherOptions options)
         ["certificate-authority"] = ["ca."],
     };
 
+    /// <summary>Recording service → the service that may carry its events to the broker, with the recorder's receipt.</summary>
+    private static readonly Dictionary<string, string> Carriers = new(StringComparer.Ordinal)
+    {
+        ["certificate-authority"] = "keyserver",
+    };
+
     public const string RefusedAction = "audit.event.refused";
 
-    /// <summary>Null when the event may be logged as it is; otherwise why not.</summary>
-    public string? Check(string? publisher, AuditEvent e)
+    /// <summary>Whether the event reached the broker through the service that carries its recorder's events, so its receipt decides.</summary>
+    public bool IsCarried(string? publisher, AuditEvent e) =>
+        options.RequireServiceUser && Carriers.TryGetValue(e.Service, out var carrier) && publisher == UserOf(carrier) && publisher != UserOf(e.Service);
+
+    /// <summary>Null when the event may be logged as it is; otherwise why not. <paramref name="receiptVerified"/> counts only for a carried event.</summary>
+    public string? Check(string? publisher, AuditEvent e, bool receiptVerified = false)
     {
         if (!Kinds.TryGetValue(e.Service, out var kinds))
         {
@@ -52,9 +64,15 @@ public sealed class PublisherPolicy(PublisherOptions options)
             return null;
         }
 
-        var expected = options.Users.TryGetValue(e.Service, out var user) ? user : "keyward_" + e.Service.Replace('-', '_');
-        return publisher == expected ? null : $"published as broker user '{Cut(publisher ?? "")}', not the {e.Service} service's";
+        if (IsCarried(publisher, e))
+        {
+            return receiptVerified ? null : $"carried by the {Carriers[e.Service]} service without a valid receipt of the {e.Service} service";
+        }
+
+        return publisher == UserOf(e.Service) ? null : $"published as broker user '{Cut(publisher ?? "")}', not the {e.Service} service's";
     }
+
+    private string UserOf(string service) => options.Users.TryGetValue(service, out var user) ? user : "keyward_" + service.Replace('-', '_');
 
     /// <summary>What is logged instead of a refused event: that it came, from whom, claiming what.</summary>
     public static AuditEvent Refused(AuditEvent claimed, string? publisher, string problem, DateTimeOffset now) => new()

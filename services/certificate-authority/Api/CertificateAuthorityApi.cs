@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Keyward.CertificateAuthority.Core;
 using Keyward.CertificateAuthority.V1;
@@ -15,8 +16,10 @@ public sealed class CertificateAuthorityApi(TenantContext caller, CertificateIss
 
     public override async Task<SignUserCsrResponse> SignUserCsr(SignUserCsrRequest request, ServerCallContext context)
     {
-        var issued = await issuance.IssueAsync(new CertificateWanted(request.UserId, request.CsrPem, request.ReissueCertificatePem), context.CancellationToken);
-        return new SignUserCsrResponse { CertificatePem = issued.CertificatePem, SerialNumber = issued.SerialNumber, FingerprintSha256 = issued.FingerprintSha256 };
+        var issued = await issuance.IssueAsync(new CertificateWanted(request.UserId, request.CsrPem, request.ReissueCertificatePem, request.ReturnAuditEvents), context.CancellationToken);
+        var response = new SignUserCsrResponse { CertificatePem = issued.CertificatePem, SerialNumber = issued.SerialNumber, FingerprintSha256 = issued.FingerprintSha256 };
+        response.AuditEvents.AddRange(issued.AuditEvents.Select(e => new ReceiptedAuditEvent { CanonicalEvent = ByteString.CopyFrom(e.CanonicalEvent), Receipt = ByteString.CopyFrom(e.Receipt) }));
+        return response;
     }
 
     public override async Task<ServerKey> GetServerKey(GetServerKeyRequest request, ServerCallContext context)

@@ -8,9 +8,16 @@ using Keyward.Common.V1;
 namespace Keyward.CertificateAuthority.Core;
 
 /// <summary>What the keyserver asks the CA to certify for a user it authenticated: the user's CSR, or (an admin's re-issue) the user's current certificate again.</summary>
-public sealed record CertificateWanted(string? UserId, string? CsrPem, string? ReissueCertificatePem);
+/// <remarks>
+/// With <paramref name="ReturnAuditEvents"/> the CA commits nothing for a signature: it returns the events with
+/// receipts, and the keyserver commits them with the certificate (one durable commit per certificate, not two).
+/// </remarks>
+public sealed record CertificateWanted(string? UserId, string? CsrPem, string? ReissueCertificatePem, bool ReturnAuditEvents = false);
 
-public sealed record IssuedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256);
+public sealed record IssuedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256, IReadOnlyList<ReceiptedEvent> AuditEvents);
+
+/// <summary>An audit event handed to the caller to commit: its canonical bytes and the CA's receipt (see <see cref="AuditReceipt"/>).</summary>
+public sealed record ReceiptedEvent(byte[] CanonicalEvent, byte[] Receipt);
 
 /// <summary>
 /// The CA's policy decision and signature. Only the keyserver asks (the service identity, never a caller at the
@@ -18,7 +25,7 @@ public sealed record IssuedCertificate(string CertificatePem, string SerialNumbe
 /// have a certificate made in someone else's name. Then the CSR policy (CN = that user), the signing budget, the
 /// Nextcloud profile signed with the tenant's key; every outcome audited.
 /// </summary>
-public sealed class CertificateIssuance(TenantContext caller, ITenantKeys keys, IAuditTrail audit, CaOptions options, SigningBudget budget, TimeProvider clock)
+public sealed class CertificateIssuance(TenantContext caller, ITenantKeys keys, IAuditTrail audit, IAuditEventSource events, CaOptions options, SigningBudget budget, TimeProvider clock)
 {
     public async Task<IssuedCertificate> IssueAsync(CertificateWanted wanted, CancellationToken ct)
     {
@@ -58,8 +65,29 @@ public sealed class CertificateIssuance(TenantContext caller, ITenantKeys keys, 
             ["fingerprint_sha256"] = fingerprint,
             ["ca_key_id"] = lookup.Key.KeyId,
         }));
-        await audit.RecordAsync(records, ct);
-        return new IssuedCertificate(certificate.ExportCertificatePem(), certificate.SerialNumber, fingerprint);
+        var pem = certificate.ExportCertificatePem();
+        if (!wanted.ReturnAuditEvents)
+        {
+            await audit.RecordAsync(records, ct);
+            return new IssuedCertificate(pem, certificate.SerialNumber, fingerprint, []);
+        }
+
+        return new IssuedCertificate(pem, certificate.SerialNumber, fingerprint, Receipted(records));
+    }
+
+    /// <summary>The events with receipts by the tenant's log key (in the HSM); a log key made just now is audited the same way.</summary>
+    private List<ReceiptedEvent> Receipted(List<AuditRecord> records)
+    {
+        var logKey = keys.CheckpointKey(caller.TenantId);
+        records.AddRange(TenantKeyUse.Generated(logKey, "checkpoints"));
+        var receipted = new List<ReceiptedEvent>(records.Count);
+        foreach (var record in records)
+        {
+            var canonical = CanonicalAuditEvent.ToBytes(events.Create(record));
+            receipted.Add(new ReceiptedEvent(canonical, logKey.Key.SignSha256(AuditReceipt.SignedBytes(canonical))));
+        }
+
+        return receipted;
     }
 
     private async Task<Refusal> RefusedAsync(AuditTarget target, Refusal refusal, CancellationToken ct)

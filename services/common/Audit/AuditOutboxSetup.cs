@@ -22,6 +22,7 @@ public static class AuditOutboxSetup
         builder.Services.AddSingleton(new AuditServiceName(serviceName));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<AuditRecorder>();
+        builder.Services.AddScoped<IAuditEventSource>(sp => sp.GetRequiredService<AuditRecorder>());
         builder.Services.AddScoped<IAuditTrail, OutboxAuditTrail>();
         builder.Services.AddSingleton(OutboxSignal.Instance);
         builder.Services.AddOptions<OutboxRelayOptions>().Bind(builder.Configuration.GetSection(OutboxRelayOptions.Section));

@@ -11,8 +11,10 @@ namespace Keyward.Common.Audit;
 /// Builds audit events for the current caller and puts them into the outbox of an open Marten session;
 /// they commit with that session's other changes.
 /// </summary>
-public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor http, AuditServiceName service, TimeProvider clock)
+public sealed class AuditRecorder(TenantContext caller, IHttpContextAccessor http, AuditServiceName service, TimeProvider clock) : IAuditEventSource
 {
+    public AuditEvent Create(AuditRecord record) => Create(record.Action, record.Target, record.Outcome, record.Details);
+
     public AuditEvent Create(string action, AuditTarget target, AuditOutcome outcome, IReadOnlyDictionary<string, string>? details = null)
     {
         var request = http.HttpContext?.Request;

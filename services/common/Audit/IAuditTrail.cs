@@ -12,6 +12,15 @@ public interface IAuditTrail
     Task RecordAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Builds events for the current caller without recording them: for events another service commits (the CA hands a
+/// certificate's events, with receipts, to the keyserver, which commits them with the certificate).
+/// </summary>
+public interface IAuditEventSource
+{
+    AuditEvent Create(AuditRecord record);
+}
+
 /// <summary>One audit event as Core code states it; the adapter adds actor, time, trace and service.</summary>
 public sealed record AuditRecord(string Action, AuditTarget Target, AuditOutcome Outcome, IReadOnlyDictionary<string, string>? Details = null);
 

@@ -91,6 +91,14 @@ public sealed class MartenKeyStore(TenantSessions sessions, AuditRecorder audit)
 
         public void Record(AuditRecord record) => audit.Record(session, record);
 
+        public void Carry(IReadOnlyList<Keyward.AuditTrail.AuditEvent> events)
+        {
+            foreach (var carried in events)
+            {
+                AuditRecorder.Enqueue(session, carried);
+            }
+        }
+
         public Task CommitAsync(CancellationToken cancellationToken) => session.SaveChangesAsync(cancellationToken);
     }
 }

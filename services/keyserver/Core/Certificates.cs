@@ -38,7 +38,7 @@ public sealed class Certificates(KeyContext context)
 
         var certificate = new StoredCertificate { Id = holder, CertificatePem = signed.CertificatePem, FingerprintSha256 = signed.FingerprintSha256, Source = "ca", CreatedAt = context.Now };
         await context.InsertOnceAsync(certificate, new AuditRecord("keys.certificate.issued", own, AuditOutcome.Success,
-            new Dictionary<string, string> { ["serial"] = signed.SerialNumber, ["fingerprint_sha256"] = signed.FingerprintSha256 }), Refused, ct);
+            new Dictionary<string, string> { ["serial"] = signed.SerialNumber, ["fingerprint_sha256"] = signed.FingerprintSha256 }), Refused, ct, signed.CaEvents);
         return certificate;
     }
 
@@ -94,6 +94,7 @@ public sealed class Certificates(KeyContext context)
             current.Source = "ca";
             current.CreatedAt = context.Now;
             change.Store(current);
+            change.Carry(signed.CaEvents);
             change.Record(new AuditRecord("keys.certificate.reissued", target, AuditOutcome.Success,
                 new Dictionary<string, string> { ["previous_fingerprint_sha256"] = previous, ["fingerprint_sha256"] = signed.FingerprintSha256 }));
             await change.CommitAsync(ct);

@@ -36,22 +36,38 @@ public sealed class KeyContext(TenantContext caller, IKeyStore keys, ICertificat
         }
     }
 
-    /// <summary>Inserts a key document with its audit event; a concurrent insert for the same user loses with KEY_EXISTS.</summary>
-    public async Task InsertOnceAsync<T>(T document, AuditRecord stored, string refusedAction, CancellationToken ct)
+    /// <summary>
+    /// Inserts a key document with its audit event (and the events of another service it carries, such as the CA's for
+    /// the certificate); a concurrent insert for the same user loses with KEY_EXISTS, its carried events still logged.
+    /// </summary>
+    public async Task InsertOnceAsync<T>(T document, AuditRecord stored, string refusedAction, CancellationToken ct, IReadOnlyList<AuditEvent>? carried = null)
         where T : class
     {
+        carried ??= [];
         try
         {
             await Keys.ChangeAsync(async change =>
             {
                 change.Insert(document);
                 change.Record(stored);
+                change.Carry(carried);
                 await change.CommitAsync(ct);
                 return true;
             }, ct);
         }
         catch (KeyAlreadyStoredException)
         {
+            if (carried.Count > 0)
+            {
+                // The CA signed a certificate that is not stored: what it signed is logged all the same.
+                await Keys.ChangeAsync(async change =>
+                {
+                    change.Carry(carried);
+                    await change.CommitAsync(ct);
+                    return true;
+                }, ct);
+            }
+
             throw await RefusedAsync(refusedAction, stored.Target, KeyExists(), ct);
         }
     }

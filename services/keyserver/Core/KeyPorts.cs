@@ -40,6 +40,9 @@ public interface IKeyChange
 
     void Record(AuditRecord record);
 
+    /// <summary>Commits events another service recorded (the CA's, each with its receipt) as they are.</summary>
+    void Carry(IReadOnlyList<Keyward.AuditTrail.AuditEvent> events);
+
     Task CommitAsync(CancellationToken cancellationToken);
 }
 
@@ -62,4 +65,5 @@ public interface ICertificateSigner
     Task<SignedCertificate> ReissueAsync(string userId, string currentPem, CancellationToken cancellationToken);
 }
 
-public sealed record SignedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256);
+/// <summary>A certificate the CA signed, and the CA's audit events of it (with receipts) for the keyserver to commit with it.</summary>
+public sealed record SignedCertificate(string CertificatePem, string SerialNumber, string FingerprintSha256, IReadOnlyList<Keyward.AuditTrail.AuditEvent> CaEvents);

@@ -226,6 +226,65 @@ public sealed class LogAdversaryTests(KeywardSystem system)
     }
 
     [Fact]
+    public async Task A_CA_event_the_keyserver_carries_is_logged_only_with_the_CA_s_receipt_for_exactly_that_event()
+    {
+        // Adversary: the keyserver's broker credentials (or the keyserver itself), which carries the CA's certificate
+        // events to the log. It may deliver what the CA said; it may not change it, nor make up CA events.
+        var auditor = AuditTrailClient.For(system, TestTenants.TenantB);
+        var user = NewUser("carried");
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={user}", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
+        var ca = new Keyward.CertificateAuthority.V1.CertificateAuthority.CertificateAuthorityClient(Grpc.Net.Client.GrpcChannel.ForAddress(system.Service("certificate-authority").GrpcAddress));
+        var signed = await ca.SignUserCsrAsync(new Keyward.CertificateAuthority.V1.SignUserCsrRequest { CsrPem = csr, UserId = user, ReturnAuditEvents = true },
+            new Grpc.Core.Metadata { { "authorization", $"Bearer {system.Tenants.ServiceToken(TestTenants.TenantB)}" } });
+        var handed = signed.AuditEvents.Select(e => (Event: System.Text.Json.Nodes.JsonNode.Parse(e.CanonicalEvent.Span)!.AsObject(), Receipt: e.Receipt.ToBase64()))
+            .Single(e => (string?)e.Event["action"] == "ca.certificate.signed");
+
+        var genuine = handed.Event.DeepClone().AsObject();
+        genuine["receipt"] = handed.Receipt;
+        var (alteredId, madeUpId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        var altered = genuine.DeepClone().AsObject(); // the same receipt on another user's certificate
+        altered["eventId"] = alteredId.ToString("D");
+        altered["target"]!["id"] = "victim";
+        var madeUp = handed.Event.DeepClone().AsObject(); // a CA event the CA never saw, without a receipt
+        madeUp["eventId"] = madeUpId.ToString("D");
+        madeUp["action"] = "ca.certificate.reissued";
+        var batch = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            messageId = Guid.NewGuid(),
+            messageType = new[] { "urn:message:Keyward.AuditTrail:AuditEventBatch" },
+            message = new { events = new[] { genuine, altered, madeUp } },
+        });
+        await using (var connection = await ConnectAsync("keyserver"))
+        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
+        {
+            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", UserId = ServiceEnvironment.ServiceAccount("keyserver"), Persistent = true };
+            await channel.BasicPublishAsync("Keyward.AuditTrail:AuditEventBatch", "", mandatory: false, properties, batch);
+        }
+
+        var delivered = Assert.Single(await auditor.WaitForAsync($"targetId={user}&actionPrefix=ca.", 1));
+        Assert.Equal("ca.certificate.signed", delivered.GetProperty("action").GetString());
+        Assert.Equal("certificate-authority", delivered.GetProperty("service").GetString());
+        using (var leaf = JsonDocument.Parse(delivered.GetProperty("event").GetString()!))
+        {
+            Assert.Equal(signed.SerialNumber, leaf.RootElement.GetProperty("details").GetProperty("serial").GetString());
+            Assert.False(leaf.RootElement.TryGetProperty("receipt", out _)); // the receipt vouched on the way; the leaf is the canonical event
+        }
+
+        foreach (var (id, claimed) in new[] { (alteredId, "ca.certificate.signed"), (madeUpId, "ca.certificate.reissued") })
+        {
+            var refused = Assert.Single(await auditor.WaitForAsync($"targetId={id:D}", 1));
+            Assert.Equal("audit.event.refused", refused.GetProperty("action").GetString());
+            using var leaf = JsonDocument.Parse(refused.GetProperty("event").GetString()!);
+            Assert.Equal(claimed, leaf.RootElement.GetProperty("details").GetProperty("claimed_action").GetString());
+            Assert.Contains("carried by the keyserver service without a valid receipt of the certificate-authority service", refused.GetProperty("reason").GetString());
+        }
+
+        Assert.Empty(await auditor.QueryAsync("targetId=victim&actionPrefix=ca."));
+    }
+
+    [Fact]
     public async Task A_flood_of_forged_tokens_with_a_6_KB_subject_is_one_row_per_source_with_a_count_and_a_cut_subject()
     {
         var subject = "flood-" + Guid.NewGuid().ToString("N")[..8] + new string('x', 6000);
