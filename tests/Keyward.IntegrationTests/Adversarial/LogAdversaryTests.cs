@@ -160,12 +160,7 @@ public sealed class LogAdversaryTests(KeywardSystem system)
                 service = "certificate-authority",
             },
         });
-        await using (var connection = await ConnectAsync("metadata"))
-        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
-        {
-            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", UserId = ServiceEnvironment.ServiceAccount("metadata"), Persistent = true };
-            await channel.BasicPublishAsync("Keyward.AuditTrail:AuditEvent", "", mandatory: false, properties, forged);
-        }
+        await PublishAsAsync("metadata", "Keyward.AuditTrail:AuditEvent", forged);
 
         var refused = Assert.Single(await auditor.WaitForAsync($"targetId={forgedId:D}", 1));
         Assert.Equal("audit.event.refused", refused.GetProperty("action").GetString());
@@ -211,12 +206,7 @@ public sealed class LogAdversaryTests(KeywardSystem system)
             messageType = new[] { "urn:message:Keyward.AuditTrail:AuditEventBatch" },
             message = new { events = new[] { Event(ownId, "metadata.lock.acquired", "metadata"), Event(smuggledId, "ca.tenant_key.generated", "certificate-authority") } },
         });
-        await using (var connection = await ConnectAsync("metadata"))
-        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
-        {
-            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", UserId = ServiceEnvironment.ServiceAccount("metadata"), Persistent = true };
-            await channel.BasicPublishAsync("Keyward.AuditTrail:AuditEventBatch", "", mandatory: false, properties, batch);
-        }
+        await PublishAsAsync("metadata", "Keyward.AuditTrail:AuditEventBatch", batch);
 
         var own = Assert.Single(await auditor.WaitForAsync($"targetId={ownId:D}", 1));
         var smuggled = Assert.Single(await auditor.WaitForAsync($"targetId={smuggledId:D}", 1));
@@ -256,12 +246,7 @@ public sealed class LogAdversaryTests(KeywardSystem system)
             messageType = new[] { "urn:message:Keyward.AuditTrail:AuditEventBatch" },
             message = new { events = new[] { genuine, altered, madeUp } },
         });
-        await using (var connection = await ConnectAsync("keyserver"))
-        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
-        {
-            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", UserId = ServiceEnvironment.ServiceAccount("keyserver"), Persistent = true };
-            await channel.BasicPublishAsync("Keyward.AuditTrail:AuditEventBatch", "", mandatory: false, properties, batch);
-        }
+        await PublishAsAsync("keyserver", "Keyward.AuditTrail:AuditEventBatch", batch);
 
         var delivered = Assert.Single(await auditor.WaitForAsync($"targetId={user}&actionPrefix=ca.", 1));
         Assert.Equal("ca.certificate.signed", delivered.GetProperty("action").GetString());
@@ -361,6 +346,15 @@ public sealed class LogAdversaryTests(KeywardSystem system)
         await process.WaitForExitAsync();
         Assert.True(error.Length == 0, error);
         return output.Trim();
+    }
+
+    /// <summary>Publishes a MassTransit envelope as the service's own broker user, confirmed by the broker.</summary>
+    private async Task PublishAsAsync(string service, string exchange, byte[] envelope)
+    {
+        await using var connection = await ConnectAsync(service);
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", UserId = ServiceEnvironment.ServiceAccount(service), Persistent = true };
+        await channel.BasicPublishAsync(exchange, "", mandatory: false, properties, envelope);
     }
 
     private Task<IConnection> ConnectAsync(string service) =>
